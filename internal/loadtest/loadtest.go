@@ -1,0 +1,219 @@
+// Package loadtest drives an envoy.service.auth.v3.Authorization server
+// over real gRPC connections and reports throughput and latency
+// percentiles. It runs closed-loop (a fixed number of workers, each sending
+// the next Check as soon as the last one returns) to find capacity, and
+// open-loop (requests started on a fixed schedule whatever the latency) to
+// measure latency at a given load without coordinated omission.
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// Result is what one run measured.
+type Result struct {
+	Requests int
+	Errors   int
+	// Denied counts responses with a non-zero status: a load run on the
+	// allow path expects none.
+	Denied   int
+	Duration time.Duration
+	P50      time.Duration
+	P99      time.Duration
+	P999     time.Duration
+	Max      time.Duration
+}
+
+// RPS is the completed requests per second.
+func (r Result) RPS() float64 {
+	if r.Duration <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / r.Duration.Seconds()
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("%9.0f req/s  p50 %8s  p99 %8s  p99.9 %8s  max %8s  (%d requests, %d denied, %d errors)",
+		r.RPS(), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.P999.Round(time.Microsecond),
+		r.Max.Round(time.Microsecond), r.Requests, r.Denied, r.Errors)
+}
+
+// Target is a server to load.
+type Target struct {
+	Addr string
+	// Conns is the number of HTTP/2 connections, as Envoy keeps a few per
+	// authz cluster host.
+	Conns int
+}
+
+// client holds the connections to a target.
+type client struct {
+	conns []*grpc.ClientConn
+	stubs []authv3.AuthorizationClient
+}
+
+func dial(t Target) (*client, error) {
+	n := max(t.Conns, 1)
+	c := &client{}
+	for range n {
+		cc, err := grpc.NewClient(t.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			c.close()
+			return nil, fmt.Errorf("dial %s: %w", t.Addr, err)
+		}
+		c.conns = append(c.conns, cc)
+		c.stubs = append(c.stubs, authv3.NewAuthorizationClient(cc))
+	}
+	return c, nil
+}
+
+func (c *client) close() {
+	for _, cc := range c.conns {
+		_ = cc.Close()
+	}
+}
+
+// recorder gathers latencies from many goroutines.
+type recorder struct {
+	mu        sync.Mutex
+	latencies []time.Duration
+	errors    atomic.Int64
+	denied    atomic.Int64
+}
+
+func (r *recorder) add(batch []time.Duration) {
+	r.mu.Lock()
+	r.latencies = append(r.latencies, batch...)
+	r.mu.Unlock()
+}
+
+func (r *recorder) result(d time.Duration) Result {
+	res := Result{Requests: len(r.latencies), Errors: int(r.errors.Load()), Denied: int(r.denied.Load()), Duration: d}
+	if len(r.latencies) == 0 {
+		return res
+	}
+	slices.Sort(r.latencies)
+	q := func(p float64) time.Duration {
+		return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
+	}
+	res.P50, res.P99, res.P999, res.Max = q(0.50), q(0.99), q(0.999), r.latencies[len(r.latencies)-1]
+	return res
+}
+
+func (r *recorder) call(ctx context.Context, stub authv3.AuthorizationClient, req *authv3.CheckRequest) (time.Duration, bool) {
+	start := time.Now()
+	resp, err := stub.Check(ctx, req)
+	lat := time.Since(start)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.errors.Add(1)
+		}
+		return lat, false
+	}
+	if resp.GetStatus().GetCode() != 0 {
+		r.denied.Add(1)
+	}
+	return lat, true
+}
+
+// ClosedLoop runs workers that each send Checks back to back for d after a
+// warm-up, and reports what completed inside d.
+func ClosedLoop(ctx context.Context, t Target, req *authv3.CheckRequest, workers int, warmup, d time.Duration) (Result, error) {
+	if workers < 1 {
+		return Result{}, errors.New("workers must be at least 1")
+	}
+	c, err := dial(t)
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.close()
+	rec := &recorder{}
+	start := time.Now()
+	measureFrom := start.Add(warmup)
+	end := measureFrom.Add(d)
+	ctx, cancel := context.WithDeadline(ctx, end)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range workers {
+		stub := c.stubs[w%len(c.stubs)]
+		wg.Go(func() {
+			batch := make([]time.Duration, 0, 4096)
+			for ctx.Err() == nil {
+				sent := time.Now()
+				lat, ok := rec.call(ctx, stub, req)
+				if ok && sent.After(measureFrom) && sent.Add(lat).Before(end) {
+					batch = append(batch, lat)
+				}
+			}
+			rec.add(batch)
+		})
+	}
+	wg.Wait()
+	return rec.result(d), nil
+}
+
+// OpenLoop starts Checks at a fixed rate for d (after a warm-up at the same
+// rate) regardless of how long earlier ones take, and reports their
+// latencies measured from the scheduled start. inflight caps concurrency so
+// an overloaded server cannot exhaust memory; a request that finds the cap
+// full counts as an error.
+func OpenLoop(ctx context.Context, t Target, req *authv3.CheckRequest, rate float64, inflight int, warmup, d time.Duration) (Result, error) {
+	if rate <= 0 {
+		return Result{}, errors.New("rate must be positive")
+	}
+	c, err := dial(t)
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.close()
+	rec := &recorder{}
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	measureFrom := start.Add(warmup)
+	end := measureFrom.Add(d)
+	sem := make(chan struct{}, max(inflight, 1))
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		lat []time.Duration
+	)
+	for i := 0; ; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if !at.Before(end) || ctx.Err() != nil {
+			break
+		}
+		if wait := time.Until(at); wait > 0 {
+			time.Sleep(wait)
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			rec.errors.Add(1)
+			continue
+		}
+		stub := c.stubs[i%len(c.stubs)]
+		wg.Go(func() {
+			defer func() { <-sem }()
+			_, ok := rec.call(ctx, stub, req)
+			total := time.Since(at) // from the schedule: includes any queueing
+			if ok && !at.Before(measureFrom) {
+				mu.Lock()
+				lat = append(lat, total)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	rec.add(lat)
+	return rec.result(d), nil
+}
