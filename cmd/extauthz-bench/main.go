@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/martyedge/security/internal/loadtest"
@@ -17,7 +18,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx)
 	stop()
 	if err != nil {
@@ -34,14 +35,28 @@ func run(ctx context.Context) error {
 	conns := flag.Int("conns", 2, "gRPC connections, as Envoy keeps a few per host")
 	warmup := flag.Duration("warmup", 2*time.Second, "warm-up before each measurement")
 	duration := flag.Duration("duration", 10*time.Second, "measurement time of each phase")
+	inProcess := flag.Bool("in-process", false, "run the servers inside this process instead of child processes")
+	serve := flag.String("serve", "", "internal: serve one backend (extauthz or noop) for a parent run")
 	flag.Parse()
 	cfg, err := config.Load(*cfgPath, os.Environ())
 	if err != nil {
 		return err
 	}
-	_, err = loadtest.Compare(ctx, loadtest.Options{
+	cfg.Log.Level = "error"
+	if *serve != "" {
+		return loadtest.Serve(ctx, *serve, cfg, os.Stdout)
+	}
+	opts := loadtest.Options{
 		Config: cfg, Roles: strings.Split(*roles, ","), Permission: *perm,
 		Workers: *workers, Conns: *conns, Warmup: *warmup, Duration: *duration,
-	}, os.Stdout)
+	}
+	if !*inProcess {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		opts.Spawn = []string{self, "--config", *cfgPath}
+	}
+	_, err = loadtest.Compare(ctx, opts, os.Stdout)
 	return err
 }

@@ -1,11 +1,16 @@
 package loadtest
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/exec"
+	"strings"
 	"time"
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
@@ -15,6 +20,12 @@ import (
 	"github.com/martyedge/security/pkg/config"
 	"github.com/martyedge/security/pkg/server"
 	"github.com/martyedge/security/pkg/token"
+)
+
+// Backend names the two servers a comparison runs.
+const (
+	BackendReal = "extauthz"
+	BackendNoop = "noop"
 )
 
 // Options configure a comparison run.
@@ -30,27 +41,31 @@ type Options struct {
 	Conns      int
 	Warmup     time.Duration
 	Duration   time.Duration
+	// Spawn, when set, starts each server in its own process by running
+	// this command with "--serve BACKEND" appended (the load tool re-runs
+	// itself), so the servers' garbage collection and scheduling are not
+	// mixed with the load generator's. Empty runs them in this process.
+	Spawn []string
 }
 
 // Report is the outcome of Compare.
 type Report struct {
 	Noop, Real      Result // closed loop: capacity
+	NoopHalfLoad    Result // open loop on the no-op server at the same rate
 	HalfLoad        Result // open loop on the real server at half its capacity
 	ThroughputRatio float64
 }
 
-// Compare measures, in one process and one run, the closed-loop capacity of
-// a no-op Check server built from the same gRPC stack (the ceiling) and of
-// the real server on the cached-token allow path, then the real server's
-// latency open-loop at half of its capacity. Progress goes to w.
+// Compare measures, in one run, the closed-loop capacity of a no-op Check
+// server built from the same gRPC stack (the ceiling) and of the real
+// server on the cached-token allow path, then both servers' latency
+// open-loop at half of the real server's capacity. Progress goes to w.
 func Compare(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	var rep Report
-	cfg := *o.Config
-	cfg.Log.Level = "error"
-	if cfg.Authn.Signing == nil {
-		return rep, fmt.Errorf("%s has no authn.signing: the load tool mints its token with it", cfg.Path)
+	if o.Config.Authn.Signing == nil {
+		return rep, fmt.Errorf("%s has no authn.signing: the load tool mints its token with it", o.Config.Path)
 	}
-	signer, err := token.NewSigner(*cfg.Authn.Signing)
+	signer, err := token.NewSigner(*o.Config.Authn.Signing)
 	if err != nil {
 		return rep, fmt.Errorf("authn.signing: %w", err)
 	}
@@ -63,22 +78,34 @@ func Compare(ctx context.Context, o Options, w io.Writer) (Report, error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	realAddr, realDone, err := startReal(ctx, &cfg)
+	start := func(backend string) (string, func() error, error) {
+		if len(o.Spawn) > 0 {
+			return spawn(ctx, o.Spawn, backend)
+		}
+		return startInProcess(ctx, backend, o.Config)
+	}
+	realAddr, stopReal, err := start(BackendReal)
 	if err != nil {
 		return rep, err
 	}
-	noopAddr, noopStop, err := startNoop(cfg.GRPC)
+	defer stopReal()
+	noopAddr, stopNoop, err := start(BackendNoop)
 	if err != nil {
 		return rep, err
 	}
-	defer noopStop()
+	defer stopNoop()
+	where := "in this process"
+	if len(o.Spawn) > 0 {
+		where = "each in its own process"
+	}
+	real, noop := Target{Addr: realAddr, Conns: o.Conns}, Target{Addr: noopAddr, Conns: o.Conns}
 
-	fmt.Fprintf(w, "closed loop: %d workers over %d connections, %s warm-up + %s each\n", o.Workers, o.Conns, o.Warmup, o.Duration)
-	if rep.Noop, err = ClosedLoop(ctx, Target{Addr: noopAddr, Conns: o.Conns}, req, o.Workers, o.Warmup, o.Duration); err != nil {
+	fmt.Fprintf(w, "servers %s; closed loop: %d workers over %d connections, %s warm-up + %s each\n", where, o.Workers, o.Conns, o.Warmup, o.Duration)
+	if rep.Noop, err = ClosedLoop(ctx, noop, req, o.Workers, o.Warmup, o.Duration); err != nil {
 		return rep, err
 	}
 	fmt.Fprintf(w, "  no-op server   %s\n", rep.Noop)
-	if rep.Real, err = ClosedLoop(ctx, Target{Addr: realAddr, Conns: o.Conns}, req, o.Workers, o.Warmup, o.Duration); err != nil {
+	if rep.Real, err = ClosedLoop(ctx, real, req, o.Workers, o.Warmup, o.Duration); err != nil {
 		return rep, err
 	}
 	fmt.Fprintf(w, "  extauthz       %s\n", rep.Real)
@@ -87,39 +114,98 @@ func Compare(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	}
 	fmt.Fprintf(w, "  throughput ratio extauthz/no-op: %.2f\n", rep.ThroughputRatio)
 	if rep.Real.Denied > 0 || rep.Real.Errors > 0 {
-		return rep, fmt.Errorf("the allow path was not exercised: %d denied, %d errors", rep.Real.Denied, rep.Real.Errors)
+		return rep, fmt.Errorf("the allow path was not exercised: %d denied, %d errors (first: %s)", rep.Real.Denied, rep.Real.Errors, rep.Real.FirstError)
 	}
+
 	half := rep.Real.RPS() / 2
-	fmt.Fprintf(w, "open loop at half capacity (%.0f req/s):\n", half)
-	if rep.HalfLoad, err = OpenLoop(ctx, Target{Addr: realAddr, Conns: o.Conns}, req, half, 4*o.Workers, o.Warmup, o.Duration); err != nil {
+	fmt.Fprintf(w, "open loop at half of extauthz capacity (%.0f req/s):\n", half)
+	if rep.NoopHalfLoad, err = OpenLoop(ctx, noop, req, half, 4*o.Workers, o.Warmup, o.Duration); err != nil {
+		return rep, err
+	}
+	fmt.Fprintf(w, "  no-op server   %s\n", rep.NoopHalfLoad)
+	if rep.HalfLoad, err = OpenLoop(ctx, real, req, half, 4*o.Workers, o.Warmup, o.Duration); err != nil {
 		return rep, err
 	}
 	fmt.Fprintf(w, "  extauthz       %s\n", rep.HalfLoad)
-	cancel()
-	if err := <-realDone; err != nil {
-		return rep, err
-	}
 	return rep, nil
 }
 
-func startReal(ctx context.Context, cfg *config.Config) (string, <-chan error, error) {
+// Serve runs one backend on a loopback port, prints "listening ADDR" on w,
+// and serves until ctx ends. It is the child side of Options.Spawn.
+func Serve(ctx context.Context, backend string, cfg *config.Config, w io.Writer) error {
+	addr, stop, err := startInProcess(ctx, backend, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "listening %s\n", addr)
+	<-ctx.Done()
+	return stop()
+}
+
+// spawn starts a child process serving backend and waits for its address.
+func spawn(ctx context.Context, command []string, backend string) (string, func() error, error) {
+	cmd := exec.CommandContext(ctx, command[0], append(command[1:], "--serve", backend)...)
+	cmd.Stderr = os.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start %s server: %w", backend, err)
+	}
+	stop := func() error {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		return nil
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if err != nil || !ok {
+		_ = stop()
+		return "", nil, fmt.Errorf("%s server did not report its address (got %q): %v", backend, line, err)
+	}
+	return addr, stop, nil
+}
+
+func startInProcess(ctx context.Context, backend string, cfg *config.Config) (string, func() error, error) {
+	switch backend {
+	case BackendReal:
+		return startReal(ctx, cfg)
+	case BackendNoop:
+		return startNoop(cfg.GRPC)
+	default:
+		return "", nil, fmt.Errorf("unknown backend %q", backend)
+	}
+}
+
+func startReal(ctx context.Context, cfg *config.Config) (string, func() error, error) {
+	ctx, cancel := context.WithCancel(ctx)
 	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
+		cancel()
 		return "", nil, err
 	}
 	var lc net.ListenConfig
 	gl, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
+		cancel()
 		return "", nil, err
 	}
 	al, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
+		cancel()
 		gl.Close()
 		return "", nil, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, gl, al) }()
-	return gl.Addr().String(), done, nil
+	stop := func() error {
+		cancel()
+		return <-done
+	}
+	return gl.Addr().String(), stop, nil
 }
 
 // noop answers every Check with OK and nothing else: the ceiling of what
@@ -128,19 +214,25 @@ type noop struct {
 	authv3.UnimplementedAuthorizationServer
 }
 
-var okResponse = &authv3.CheckResponse{Status: &rpcstatus.Status{}}
-
 func (noop) Check(context.Context, *authv3.CheckRequest) (*authv3.CheckResponse, error) {
-	return okResponse, nil
+	return &authv3.CheckResponse{Status: &rpcstatus.Status{}}, nil
 }
 
-func startNoop(c config.GRPC) (string, func(), error) {
+func startNoop(c config.GRPC) (string, func() error, error) {
 	gs := server.NewGRPCServer(c)
 	authv3.RegisterAuthorizationServer(gs, noop{})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	go func() { _ = gs.Serve(l) }()
-	return l.Addr().String(), gs.Stop, nil
+	done := make(chan error, 1)
+	go func() { done <- gs.Serve(l) }()
+	stop := func() error {
+		gs.Stop()
+		if err := <-done; err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	}
+	return l.Addr().String(), stop, nil
 }

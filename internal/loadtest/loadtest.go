@@ -17,7 +17,9 @@ import (
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 )
 
 // Result is what one run measured.
@@ -26,12 +28,17 @@ type Result struct {
 	Errors   int
 	// Denied counts responses with a non-zero status: a load run on the
 	// allow path expects none.
-	Denied   int
-	Duration time.Duration
-	P50      time.Duration
-	P99      time.Duration
-	P999     time.Duration
-	Max      time.Duration
+	Denied int
+	// SendLagP99 (open loop only) is how late the generator sent the 99th
+	// percentile request against its schedule.
+	SendLagP99 time.Duration
+	// FirstError is the first RPC error seen, to explain Errors.
+	FirstError string
+	Duration   time.Duration
+	P50        time.Duration
+	P99        time.Duration
+	P999       time.Duration
+	Max        time.Duration
 }
 
 // RPS is the completed requests per second.
@@ -43,9 +50,13 @@ func (r Result) RPS() float64 {
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%9.0f req/s  p50 %8s  p99 %8s  p99.9 %8s  max %8s  (%d requests, %d denied, %d errors)",
+	s := fmt.Sprintf("%9.0f req/s  p50 %8s  p99 %8s  p99.9 %8s  max %8s  (%d requests, %d denied, %d errors)",
 		r.RPS(), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.P999.Round(time.Microsecond),
 		r.Max.Round(time.Microsecond), r.Requests, r.Denied, r.Errors)
+	if r.SendLagP99 > 0 {
+		s += fmt.Sprintf("  send lag p99 %s", r.SendLagP99.Round(time.Microsecond))
+	}
+	return s
 }
 
 // Target is a server to load.
@@ -88,6 +99,7 @@ type recorder struct {
 	mu        sync.Mutex
 	latencies []time.Duration
 	errors    atomic.Int64
+	firstErr  atomic.Value // string
 	denied    atomic.Int64
 }
 
@@ -99,6 +111,9 @@ func (r *recorder) add(batch []time.Duration) {
 
 func (r *recorder) result(d time.Duration) Result {
 	res := Result{Requests: len(r.latencies), Errors: int(r.errors.Load()), Denied: int(r.denied.Load()), Duration: d}
+	if e, ok := r.firstErr.Load().(string); ok {
+		res.FirstError = e
+	}
 	if len(r.latencies) == 0 {
 		return res
 	}
@@ -115,8 +130,12 @@ func (r *recorder) call(ctx context.Context, stub authv3.AuthorizationClient, re
 	resp, err := stub.Check(ctx, req)
 	lat := time.Since(start)
 	if err != nil {
-		if ctx.Err() == nil {
-			r.errors.Add(1)
+		// The run's deadline can expire inside gRPC a moment before ctx
+		// reports it; those calls were cut by the run, not failed.
+		if ctx.Err() == nil && status.Code(err) != codes.DeadlineExceeded {
+			if r.errors.Add(1) == 1 {
+				r.firstErr.Store(err.Error())
+			}
 		}
 		return lat, false
 	}
@@ -163,8 +182,11 @@ func ClosedLoop(ctx context.Context, t Target, req *authv3.CheckRequest, workers
 }
 
 // OpenLoop starts Checks at a fixed rate for d (after a warm-up at the same
-// rate) regardless of how long earlier ones take, and reports their
-// latencies measured from the scheduled start. inflight caps concurrency so
+// rate) regardless of how long earlier ones take, so a slow server cannot
+// slow the load down (no coordinated omission). Latency is measured from
+// the moment each request is sent; how late the generator itself sent
+// requests against the schedule is reported as SendLagP99, so a run where
+// the generator could not keep up is visible. inflight caps concurrency so
 // an overloaded server cannot exhaust memory; a request that finds the cap
 // full counts as an error.
 func OpenLoop(ctx context.Context, t Target, req *authv3.CheckRequest, rate float64, inflight int, warmup, d time.Duration) (Result, error) {
@@ -183,9 +205,9 @@ func OpenLoop(ctx context.Context, t Target, req *authv3.CheckRequest, rate floa
 	end := measureFrom.Add(d)
 	sem := make(chan struct{}, max(inflight, 1))
 	var (
-		wg  sync.WaitGroup
-		mu  sync.Mutex
-		lat []time.Duration
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		lat, lag []time.Duration
 	)
 	for i := 0; ; i++ {
 		at := start.Add(time.Duration(i) * interval)
@@ -204,16 +226,22 @@ func OpenLoop(ctx context.Context, t Target, req *authv3.CheckRequest, rate floa
 		stub := c.stubs[i%len(c.stubs)]
 		wg.Go(func() {
 			defer func() { <-sem }()
-			_, ok := rec.call(ctx, stub, req)
-			total := time.Since(at) // from the schedule: includes any queueing
+			late := time.Since(at)
+			l, ok := rec.call(ctx, stub, req)
 			if ok && !at.Before(measureFrom) {
 				mu.Lock()
-				lat = append(lat, total)
+				lat = append(lat, l)
+				lag = append(lag, late)
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
 	rec.add(lat)
-	return rec.result(d), nil
+	res := rec.result(d)
+	if len(lag) > 0 {
+		slices.Sort(lag)
+		res.SendLagP99 = lag[min(len(lag)-1, len(lag)*99/100)]
+	}
+	return res, nil
 }

@@ -42,7 +42,7 @@ type keys struct {
 	dir    string
 }
 
-func newKeys(t *testing.T) *keys {
+func newKeys(t testing.TB) *keys {
 	t.Helper()
 	rk, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -58,7 +58,7 @@ func newKeys(t *testing.T) *keys {
 	return k
 }
 
-func writePublicPEM(t *testing.T, path string, pub crypto.PublicKey) []byte {
+func writePublicPEM(t testing.TB, path string, pub crypto.PublicKey) []byte {
 	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
@@ -97,12 +97,12 @@ func claims(sub string, roles ...string) jwt.MapClaims {
 }
 
 // sign returns a compact JWS of c signed by the EC key (kid ec-1).
-func (k *keys) sign(t *testing.T, c jwt.MapClaims) string {
+func (k *keys) sign(t testing.TB, c jwt.MapClaims) string {
 	t.Helper()
 	return signWith(t, jwt.SigningMethodES256, k.ec, "ec-1", c)
 }
 
-func signWith(t *testing.T, m jwt.SigningMethod, key any, kid string, c jwt.MapClaims) string {
+func signWith(t testing.TB, m jwt.SigningMethod, key any, kid string, c jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(m, c)
 	if kid != "" {
@@ -133,7 +133,7 @@ func withOptions(f func(*authz.Options)) fixtureOpt {
 	return func(o *authz.Options, _ *string) { f(o) }
 }
 
-func newFixture(t *testing.T, k *keys, opts ...fixtureOpt) *fixture {
+func newFixture(t testing.TB, k *keys, opts ...fixtureOpt) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	ver, err := token.NewVerifier(ctx, k.authnConfig())
@@ -163,7 +163,7 @@ func newFixture(t *testing.T, k *keys, opts ...fixtureOpt) *fixture {
 }
 
 // serve runs svc on a loopback gRPC server and returns a client for it.
-func serve(t *testing.T, svc authv3.AuthorizationServer) authv3.AuthorizationClient {
+func serve(t testing.TB, svc authv3.AuthorizationServer) authv3.AuthorizationClient {
 	t.Helper()
 	lis, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
@@ -240,7 +240,7 @@ func summarize(t *testing.T, resp *authv3.CheckResponse) result {
 	return r
 }
 
-func mustEC(t *testing.T) *ecdsa.PrivateKey {
+func mustEC(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

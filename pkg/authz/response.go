@@ -36,34 +36,48 @@ func (s *Service) respond(d *Decision) *authv3.CheckResponse {
 	if !d.Allowed {
 		return s.denied(d)
 	}
+	roles := strings.Join(d.Roles, ",")
 	return &authv3.CheckResponse{
 		Status:          &rpcstatus.Status{Code: int32(codes.OK)},
-		HttpResponse:    &authv3.CheckResponse_OkResponse{OkResponse: s.okResponse(d)},
-		DynamicMetadata: metadata(d),
+		HttpResponse:    &authv3.CheckResponse_OkResponse{OkResponse: s.okResponse(d, roles)},
+		DynamicMetadata: metadata(d, roles),
 	}
 }
+
+// appendFalse is shared by every response: messages are only read when
+// gRPC marshals them, and this one is never modified.
+var appendFalse = wrapperspb.Bool(false)
 
 // okResponse sets the identity headers with append=false, which means
 // overwrite in every Envoy version (see the contract reference), and
 // removes every identity header it does not set: Envoy applies removals
 // after sets, so a removal of a header we set would delete our own value.
-func (s *Service) okResponse(d *Decision) *authv3.OkHttpResponse {
+func (s *Service) okResponse(d *Decision, roles string) *authv3.OkHttpResponse {
 	h := s.opts.Headers
-	ok := &authv3.OkHttpResponse{}
+	// One allocation for all header messages instead of two per header.
+	const maxSet = 4
+	values := make([]corev3.HeaderValue, maxSet)
+	options := make([]corev3.HeaderValueOption, maxSet)
+	ok := &authv3.OkHttpResponse{Headers: make([]*corev3.HeaderValueOption, 0, maxSet)}
 	set := func(name, value string) {
 		if name == "" || value == "" {
 			return
 		}
-		ok.Headers = append(ok.Headers, headerOption(name, value, false))
+		i := len(ok.Headers)
+		values[i].Key, values[i].Value = name, value
+		options[i].Header = &values[i]
+		//lint:ignore SA1019 append is deprecated, but it is the one field every Envoy version reads the same way for request headers (contract reference §2.2)
+		options[i].Append = appendFalse
+		ok.Headers = append(ok.Headers, &options[i])
 	}
-	if d.Identity != nil {
+	switch {
+	case d.Identity != nil:
 		set(h.Subject, d.Identity.Subject)
-		set(h.Roles, strings.Join(d.Identity.Roles, ","))
+		set(h.Roles, roles)
 		set(h.Tenant, d.Identity.Tenant)
-	}
-	if d.Principal != "" {
+	case d.Principal != "":
 		set(h.Principal, d.Principal)
-		set(h.Roles, strings.Join(d.Roles, ","))
+		set(h.Roles, roles)
 	}
 	for _, name := range s.idNames {
 		if !hasHeader(ok.Headers, name) {
@@ -82,22 +96,23 @@ func hasHeader(hs []*corev3.HeaderValueOption, name string) bool {
 	return false
 }
 
-func headerOption(name, value string, appendValue bool) *corev3.HeaderValueOption {
-	return &corev3.HeaderValueOption{
-		Header: &corev3.HeaderValue{Key: name, Value: value},
-		//lint:ignore SA1019 append is deprecated, but it is the one field every Envoy version reads the same way for request headers (contract reference §2.2)
-		Append: wrapperspb.Bool(appendValue),
-	}
-}
-
 // metadata is the dynamic metadata for later filters (rate limit, access
 // log). Only allowed requests carry it.
-func metadata(d *Decision) *structpb.Struct {
-	f := make(map[string]*structpb.Value, 8)
+func metadata(d *Decision, roles string) *structpb.Struct {
+	const maxFields = 8
+	f := make(map[string]*structpb.Value, maxFields)
+	// Values and their oneof wrappers allocated together, not one by one.
+	values := make([]structpb.Value, maxFields)
+	kinds := make([]structpb.Value_StringValue, maxFields)
+	n := 0
 	put := func(k, v string) {
-		if v != "" {
-			f[k] = structpb.NewStringValue(v)
+		if v == "" {
+			return
 		}
+		kinds[n].StringValue = v
+		values[n].Kind = &kinds[n]
+		f[k] = &values[n]
+		n++
 	}
 	auth := "none"
 	switch {
@@ -106,11 +121,11 @@ func metadata(d *Decision) *structpb.Struct {
 		put(MetaSubject, d.Identity.Subject)
 		put(MetaTenant, d.Identity.Tenant)
 		put(MetaIssuer, d.Identity.Issuer)
-		put(MetaRoles, strings.Join(d.Identity.Roles, ","))
+		put(MetaRoles, roles)
 	case d.Principal != "":
 		auth = "mtls"
 		put(MetaPrincipal, d.Principal)
-		put(MetaRoles, strings.Join(d.Roles, ","))
+		put(MetaRoles, roles)
 	}
 	put(MetaAuth, auth)
 	put(MetaRoute, d.Route)
@@ -178,7 +193,17 @@ func (s *Service) challenge(den *denial) string {
 
 // quoteEscape makes s safe inside an RFC 7230 quoted-string.
 func quoteEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+	if !strings.ContainsAny(s, `"\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // grpcCode is the gRPC status code matching a denial's HTTP status.
