@@ -186,9 +186,9 @@ func ClosedLoop(ctx context.Context, t Target, req *authv3.CheckRequest, workers
 // slow the load down (no coordinated omission). Latency is measured from
 // the moment each request is sent; how late the generator itself sent
 // requests against the schedule is reported as SendLagP99, so a run where
-// the generator could not keep up is visible. inflight caps concurrency so
-// an overloaded server cannot exhaust memory; a request that finds the cap
-// full counts as an error.
+// the generator could not keep up is visible. inflight is both the number
+// of senders and the queue length: a request that finds the queue full
+// counts as an error.
 func OpenLoop(ctx context.Context, t Target, req *authv3.CheckRequest, rate float64, inflight int, warmup, d time.Duration) (Result, error) {
 	if rate <= 0 {
 		return Result{}, errors.New("rate must be positive")
@@ -203,12 +203,32 @@ func OpenLoop(ctx context.Context, t Target, req *authv3.CheckRequest, rate floa
 	start := time.Now()
 	measureFrom := start.Add(warmup)
 	end := measureFrom.Add(d)
-	sem := make(chan struct{}, max(inflight, 1))
+	// A fixed pool of senders takes scheduled slots from a queue: no
+	// goroutine is created per request, and a full queue (the server
+	// cannot keep up) is counted instead of growing without bound.
+	slots := make(chan time.Time, max(inflight, 1))
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		lat, lag []time.Duration
 	)
+	for w := range max(inflight, 1) {
+		stub := c.stubs[w%len(c.stubs)]
+		wg.Go(func() {
+			var myLat, myLag []time.Duration
+			for at := range slots {
+				late := time.Since(at)
+				l, ok := rec.call(ctx, stub, req)
+				if ok && !at.Before(measureFrom) {
+					myLat = append(myLat, l)
+					myLag = append(myLag, late)
+				}
+			}
+			mu.Lock()
+			lat, lag = append(lat, myLat...), append(lag, myLag...)
+			mu.Unlock()
+		})
+	}
 	for i := 0; ; i++ {
 		at := start.Add(time.Duration(i) * interval)
 		if !at.Before(end) || ctx.Err() != nil {
@@ -218,24 +238,12 @@ func OpenLoop(ctx context.Context, t Target, req *authv3.CheckRequest, rate floa
 			time.Sleep(wait)
 		}
 		select {
-		case sem <- struct{}{}:
+		case slots <- at:
 		default:
 			rec.errors.Add(1)
-			continue
 		}
-		stub := c.stubs[i%len(c.stubs)]
-		wg.Go(func() {
-			defer func() { <-sem }()
-			late := time.Since(at)
-			l, ok := rec.call(ctx, stub, req)
-			if ok && !at.Before(measureFrom) {
-				mu.Lock()
-				lat = append(lat, l)
-				lag = append(lag, late)
-				mu.Unlock()
-			}
-		})
 	}
+	close(slots)
 	wg.Wait()
 	rec.add(lat)
 	res := rec.result(d)
