@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,34 +79,41 @@ func Compare(ctx context.Context, o Options, w io.Writer) (Report, error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	start := func(backend string) (string, func() error, error) {
+	start := func(backend string) (*process, error) {
 		if len(o.Spawn) > 0 {
 			return spawn(ctx, o.Spawn, backend)
 		}
-		return startInProcess(ctx, backend, o.Config)
+		addr, stop, err := startInProcess(ctx, backend, o.Config)
+		return &process{addr: addr, stop: stop}, err
 	}
-	realAddr, stopReal, err := start(BackendReal)
+	realProc, err := start(BackendReal)
 	if err != nil {
 		return rep, err
 	}
-	defer stopReal()
-	noopAddr, stopNoop, err := start(BackendNoop)
+	defer realProc.stop()
+	noopProc, err := start(BackendNoop)
 	if err != nil {
 		return rep, err
 	}
-	defer stopNoop()
+	defer noopProc.stop()
 	where := "in this process"
 	if len(o.Spawn) > 0 {
 		where = "each in its own process"
 	}
-	real, noop := Target{Addr: realAddr, Conns: o.Conns}, Target{Addr: noopAddr, Conns: o.Conns}
+	real, noop := Target{Addr: realProc.addr, Conns: o.Conns}, Target{Addr: noopProc.addr, Conns: o.Conns}
+	closed := func(p *process, t Target) (Result, error) {
+		return p.measure(func() (Result, error) { return ClosedLoop(ctx, t, req, o.Workers, o.Warmup, o.Duration) })
+	}
+	open := func(p *process, t Target, rate float64) (Result, error) {
+		return p.measure(func() (Result, error) { return OpenLoop(ctx, t, req, rate, 4*o.Workers, o.Warmup, o.Duration) })
+	}
 
 	fmt.Fprintf(w, "servers %s; closed loop: %d workers over %d connections, %s warm-up + %s each\n", where, o.Workers, o.Conns, o.Warmup, o.Duration)
-	if rep.Noop, err = ClosedLoop(ctx, noop, req, o.Workers, o.Warmup, o.Duration); err != nil {
+	if rep.Noop, err = closed(noopProc, noop); err != nil {
 		return rep, err
 	}
 	fmt.Fprintf(w, "  no-op server   %s\n", rep.Noop)
-	if rep.Real, err = ClosedLoop(ctx, real, req, o.Workers, o.Warmup, o.Duration); err != nil {
+	if rep.Real, err = closed(realProc, real); err != nil {
 		return rep, err
 	}
 	fmt.Fprintf(w, "  extauthz       %s\n", rep.Real)
@@ -113,17 +121,20 @@ func Compare(ctx context.Context, o Options, w io.Writer) (Report, error) {
 		rep.ThroughputRatio = rep.Real.RPS() / rep.Noop.RPS()
 	}
 	fmt.Fprintf(w, "  throughput ratio extauthz/no-op: %.2f\n", rep.ThroughputRatio)
+	if rep.Noop.ServerCPU > 0 {
+		fmt.Fprintf(w, "  server CPU per Check extauthz/no-op: %.2f\n", float64(rep.Real.ServerCPU)/float64(rep.Noop.ServerCPU))
+	}
 	if rep.Real.Denied > 0 || rep.Real.Errors > 0 {
 		return rep, fmt.Errorf("the allow path was not exercised: %d denied, %d errors (first: %s)", rep.Real.Denied, rep.Real.Errors, rep.Real.FirstError)
 	}
 
 	half := rep.Real.RPS() / 2
 	fmt.Fprintf(w, "open loop at half of extauthz capacity (%.0f req/s):\n", half)
-	if rep.NoopHalfLoad, err = OpenLoop(ctx, noop, req, half, 4*o.Workers, o.Warmup, o.Duration); err != nil {
+	if rep.NoopHalfLoad, err = open(noopProc, noop, half); err != nil {
 		return rep, err
 	}
 	fmt.Fprintf(w, "  no-op server   %s\n", rep.NoopHalfLoad)
-	if rep.HalfLoad, err = OpenLoop(ctx, real, req, half, 4*o.Workers, o.Warmup, o.Duration); err != nil {
+	if rep.HalfLoad, err = open(realProc, real, half); err != nil {
 		return rep, err
 	}
 	fmt.Fprintf(w, "  extauthz       %s\n", rep.HalfLoad)
@@ -142,31 +153,84 @@ func Serve(ctx context.Context, backend string, cfg *config.Config, w io.Writer)
 	return stop()
 }
 
+// process is a running backend: its address, how to stop it, and, when it
+// runs in its own process, its pid for CPU accounting.
+type process struct {
+	addr string
+	stop func() error
+	pid  int
+}
+
+// measure runs a load phase and, for a separate process, adds the server's
+// CPU time per completed call to the result.
+func (p *process) measure(phase func() (Result, error)) (Result, error) {
+	before, cpuErr := processCPU(p.pid)
+	r, err := phase()
+	if err != nil || cpuErr != nil || r.Completed == 0 {
+		return r, err
+	}
+	if after, err := processCPU(p.pid); err == nil {
+		r.ServerCPU = (after - before) / time.Duration(r.Completed)
+	}
+	return r, nil
+}
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat; it
+// is 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// processCPU returns the user+system CPU time of pid from /proc.
+func processCPU(pid int) (time.Duration, error) {
+	if pid == 0 {
+		return 0, errors.New("not a separate process")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the parenthesised command name, which may hold spaces.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
 // spawn starts a child process serving backend and waits for its address.
-func spawn(ctx context.Context, command []string, backend string) (string, func() error, error) {
+func spawn(ctx context.Context, command []string, backend string) (*process, error) {
 	cmd := exec.CommandContext(ctx, command[0], append(command[1:], "--serve", backend)...)
 	cmd.Stderr = os.Stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start %s server: %w", backend, err)
+		return nil, fmt.Errorf("start %s server: %w", backend, err)
 	}
-	stop := func() error {
+	p := &process{pid: cmd.Process.Pid, stop: func() error {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
 		return nil
-	}
+	}}
 	line, err := bufio.NewReader(out).ReadString('\n')
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
 	if err != nil || !ok {
-		_ = stop()
-		return "", nil, fmt.Errorf("%s server did not report its address (got %q): %v", backend, line, err)
+		_ = p.stop()
+		return nil, fmt.Errorf("%s server did not report its address (got %q): %v", backend, line, err)
 	}
-	return addr, stop, nil
+	p.addr = addr
+	return p, nil
 }
 
 func startInProcess(ctx context.Context, backend string, cfg *config.Config) (string, func() error, error) {

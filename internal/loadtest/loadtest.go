@@ -32,6 +32,12 @@ type Result struct {
 	// SendLagP99 (open loop only) is how late the generator sent the 99th
 	// percentile request against its schedule.
 	SendLagP99 time.Duration
+	// Completed counts every answered call, warm-up included, to divide
+	// the server's CPU time by.
+	Completed int
+	// ServerCPU is the CPU time (user+system) the server process used per
+	// completed call, when it ran in its own process; 0 otherwise.
+	ServerCPU time.Duration
 	// FirstError is the first RPC error seen, to explain Errors.
 	FirstError string
 	Duration   time.Duration
@@ -53,6 +59,9 @@ func (r Result) String() string {
 	s := fmt.Sprintf("%9.0f req/s  p50 %8s  p99 %8s  p99.9 %8s  max %8s  (%d requests, %d denied, %d errors)",
 		r.RPS(), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.P999.Round(time.Microsecond),
 		r.Max.Round(time.Microsecond), r.Requests, r.Denied, r.Errors)
+	if r.ServerCPU > 0 {
+		s += fmt.Sprintf("  server CPU %s/Check", r.ServerCPU.Round(100*time.Nanosecond))
+	}
 	if r.SendLagP99 > 0 {
 		s += fmt.Sprintf("  send lag p99 %s", r.SendLagP99.Round(time.Microsecond))
 	}
@@ -99,6 +108,7 @@ type recorder struct {
 	mu        sync.Mutex
 	latencies []time.Duration
 	errors    atomic.Int64
+	completed atomic.Int64 // every answered call, warm-up included
 	firstErr  atomic.Value // string
 	denied    atomic.Int64
 }
@@ -111,6 +121,7 @@ func (r *recorder) add(batch []time.Duration) {
 
 func (r *recorder) result(d time.Duration) Result {
 	res := Result{Requests: len(r.latencies), Errors: int(r.errors.Load()), Denied: int(r.denied.Load()), Duration: d}
+	res.Completed = int(r.completed.Load())
 	if e, ok := r.firstErr.Load().(string); ok {
 		res.FirstError = e
 	}
@@ -139,6 +150,7 @@ func (r *recorder) call(ctx context.Context, stub authv3.AuthorizationClient, re
 		}
 		return lat, false
 	}
+	r.completed.Add(1)
 	if resp.GetStatus().GetCode() != 0 {
 		r.denied.Add(1)
 	}
