@@ -24,9 +24,8 @@ var (
 	errNotSigningKey = errors.New("not a signature key")
 )
 
-// loadPEMPublicKey reads a PKIX "PUBLIC KEY", PKCS#1 "RSA PUBLIC KEY" or
-// "CERTIFICATE" PEM file and returns its public key.
-func loadPEMPublicKey(path string) (any, error) {
+// readPEM returns the first PEM block of the file at path.
+func readPEM(path string) (*pem.Block, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -34,6 +33,16 @@ func loadPEMPublicKey(path string) (any, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
 		return nil, errors.New("no PEM block found")
+	}
+	return block, nil
+}
+
+// loadPEMPublicKey reads a PKIX "PUBLIC KEY", PKCS#1 "RSA PUBLIC KEY" or
+// "CERTIFICATE" PEM file and returns its public key.
+func loadPEMPublicKey(path string) (any, error) {
+	block, err := readPEM(path)
+	if err != nil {
+		return nil, err
 	}
 	var key any
 	switch block.Type {

@@ -8,10 +8,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -117,13 +115,9 @@ func (s *Signer) Mint(now time.Time, c MintClaims) (string, error) {
 
 // loadPrivateKey reads the first PEM block of path as a private key.
 func loadPrivateKey(path string) (crypto.Signer, error) {
-	data, err := os.ReadFile(path)
+	block, err := readPEM(path)
 	if err != nil {
 		return nil, err
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, errors.New("no PEM block found")
 	}
 	var key any
 	switch block.Type {
