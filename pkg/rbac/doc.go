@@ -37,6 +37,9 @@
 //	    methods: [GET, HEAD]  # optional; upper-case; empty means any method
 //	    permission: orders:read  # exactly one of permission (concrete) or public: true
 //	    shadow: true          # optional; evaluate but do not enforce (dry run)
+//	sessions:                 # optional; server-side sessions (see below)
+//	  required: true          # a token must name a live session (sid claim)
+//	  optional_for_roles: [service_account]  # ...unless all its roles are listed here
 //
 // # Permissions
 //
@@ -72,6 +75,14 @@
 // it. A regex is RE2 syntax anchored to the whole path. Paths are matched
 // as given, without query string and without normalisation, which is
 // Envoy's job.
+//
+// # Sessions
+//
+// When a session store is configured, a token naming a session (its sid
+// claim) is judged with the session's roles, and a revoked or expired
+// session is refused. sessions.required additionally refuses tokens that
+// name no session, except those whose roles are all listed in
+// optional_for_roles (see [Policy.SessionRequired]).
 //
 // # Performance
 //

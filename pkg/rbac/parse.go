@@ -48,6 +48,7 @@ func Parse(filename string, data []byte, environment string) (*Policy, error) {
 	checkRoles(p, f.Roles)
 	checkServices(p, "services", f.Services, f.Roles)
 	checkEnvironments(p, &f)
+	checkSessions(p, f.Sessions, f.Roles)
 	routes := buildRoutes(p, f.Routes)
 	if err := p.err(); err != nil {
 		return nil, err
@@ -64,5 +65,6 @@ func Parse(filename string, data []byte, environment string) (*Policy, error) {
 		grantIDs:    ids,
 		services:    compileServices(f.Services, env.Services),
 		routes:      routes,
+		sessions:    compileSessions(f.Sessions),
 	}, nil
 }

@@ -12,6 +12,7 @@ type Policy struct {
 
 	services serviceTable
 	routes   []compiledRoute
+	sessions sessionRule
 }
 
 // Version identifies the policy content: "sha256:" followed by the first

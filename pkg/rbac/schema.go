@@ -10,6 +10,7 @@ type policyFile struct {
 	Services     []serviceSpec                  `yaml:"services"`
 	Environments map[string]environmentOverride `yaml:"environments"`
 	Routes       []routeSpec                    `yaml:"routes"`
+	Sessions     *sessionsSpec                  `yaml:"sessions"`
 }
 
 type roleSpec struct {
