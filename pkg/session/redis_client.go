@@ -1,0 +1,76 @@
+package session
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// universalOptions turns a validated config into go-redis options, reading
+// the password and CA files. Errors name the field.
+func (c *RedisConfig) universalOptions() (*redis.UniversalOptions, error) {
+	o := &redis.UniversalOptions{
+		Addrs:        c.Addrs,
+		MasterName:   c.MasterName,
+		Username:     c.Username,
+		DB:           c.DB,
+		DialTimeout:  c.DialTimeout,
+		ReadTimeout:  c.ReadTimeout,
+		WriteTimeout: c.WriteTimeout,
+		PoolSize:     c.PoolSize,
+		// Waiting for a free connection longer than a reply may take would
+		// blow the Check's budget: fail and let the fail mode decide.
+		PoolTimeout: c.ReadTimeout + c.WriteTimeout,
+		MaxRetries:  c.MaxRetries,
+		// One dial per attempt: go-redis would otherwise redial 5 times,
+		// 100 ms apart, inside a single command, far past the budget.
+		// MaxRetries already retries the command on a new connection.
+		DialerRetries: 1,
+		// The caller's deadline (derived from Envoy's) also bounds every
+		// read, write and retry back-off.
+		ContextTimeoutEnabled: true,
+		// No CLIENT SETINFO / MAINT_NOTIFICATIONS handshakes: plain Redis
+		// and Sentinel have nothing to say, and every new connection
+		// would pay for them.
+		DisableIdentity:          true,
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+	}
+	if c.PasswordFile != "" {
+		b, err := os.ReadFile(c.PasswordFile)
+		if err != nil {
+			return nil, &FieldError{Field: "password_file", Msg: err.Error()}
+		}
+		o.Password = strings.TrimRight(string(b), "\r\n")
+		if o.Password == "" {
+			return nil, &FieldError{Field: "password_file", Msg: fmt.Sprintf("%s is empty", c.PasswordFile)}
+		}
+	}
+	if c.TLS.Enabled {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		if c.TLS.CAFile != "" {
+			pem, err := os.ReadFile(c.TLS.CAFile)
+			if err != nil {
+				return nil, &FieldError{Field: "tls.ca_file", Msg: err.Error()}
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, &FieldError{Field: "tls.ca_file", Msg: fmt.Sprintf("no PEM certificates in %s", c.TLS.CAFile)}
+			}
+			tc.RootCAs = pool
+		}
+		o.TLSConfig = tc
+	}
+	return o, nil
+}
+
+// unavailable wraps a go-redis error (network, timeout, closed client,
+// Redis error reply) so that errors.Is(err, ErrUnavailable) holds and the
+// cause stays reachable. Callers never pass key names or session ids.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("redis %s: %w: %w", op, ErrUnavailable, err)
+}
