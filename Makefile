@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 GO ?= go
 
-.PHONY: help run test lint bench load fuzz token
+.PHONY: help run test lint bench load fuzz token proto
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -29,3 +29,6 @@ load: ## load tool: extauthz vs a no-op Check server, same run
 
 fuzz: ## longer fuzzing: make fuzz FUZZTIME=5m
 	FUZZTIME=$(or $(FUZZTIME),2m) scripts/test.sh
+
+proto: ## regenerate proto/ Go code
+	scripts/proto.sh
