@@ -13,6 +13,7 @@ type options struct {
 	client *http.Client
 	now    func() time.Time
 	logger *slog.Logger
+	rings  []*KeyRing
 }
 
 // WithHTTPClient sets the client used to fetch JWK Sets. Its transport is

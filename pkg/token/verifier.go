@@ -68,6 +68,10 @@ func NewVerifier(ctx context.Context, cfg Config, opts ...Option) (*Verifier, er
 			v.algs[a] = true
 		}
 	}
+	if err := v.addRingIssuers(o.rings); err != nil {
+		cancel()
+		return nil, err
+	}
 	if !cfg.Cache.Disabled {
 		c, err := newTokenCache(cfg.Cache.MaxEntries)
 		if err != nil {
