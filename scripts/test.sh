@@ -30,6 +30,18 @@ if ! "$GOBIN/staticcheck" -version 2>/dev/null | grep -q "$STATICCHECK_VERSION";
 fi
 "$GOBIN/staticcheck" ./...
 
+step "protoc and plugins (for the generated-code test)"
+scripts/proto.sh --install-only
+
+step "redis-server (for the session store tests)"
+if ! command -v redis-server >/dev/null; then
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  # The tests start their own redis-server processes on free ports (the
+  # package also brings redis-cli, which the cluster tests use).
+  $SUDO apt-get update && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server
+fi
+redis-server --version
+
 step "go test -race"
 go test -race -count=1 -timeout 15m ./...
 

@@ -10,12 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"time"
 
+	"github.com/martyedge/security/pkg/admin"
 	"github.com/martyedge/security/pkg/config"
 	"github.com/martyedge/security/pkg/server"
+	"github.com/martyedge/security/pkg/session"
 	"github.com/martyedge/security/pkg/token"
 )
 
@@ -55,7 +56,7 @@ func run(ctx context.Context, env Env) error {
 	case "serve":
 		return serve(ctx, env, args)
 	case "token":
-		return mint(env, args)
+		return mint(ctx, env, args)
 	case "help":
 		fmt.Fprint(env.Stdout, usage)
 		return nil
@@ -119,17 +120,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var lc net.ListenConfig
-	grpcLis, err := lc.Listen(ctx, "tcp", cfg.Listen.GRPC)
+	l, err := server.Listen(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("listen.grpc: %w", err)
+		return err
 	}
-	adminLis, err := lc.Listen(ctx, "tcp", cfg.Listen.Admin)
-	if err != nil {
-		grpcLis.Close()
-		return fmt.Errorf("listen.admin: %w", err)
-	}
-	return srv.Serve(ctx, grpcLis, adminLis)
+	return srv.Serve(ctx, l)
 }
 
 func newLogger(w io.Writer, c config.Log) *slog.Logger {
@@ -142,7 +137,36 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-func mint(env Env, args []string) error {
+// login creates a real session in the shared store and prints a token
+// for it signed by the issuing keys, as the admin API's CreateSession does:
+// the running servers see the session at once and can revoke it.
+func login(ctx context.Context, env Env, cfg *config.Config, sess *session.Session, lifetime time.Duration) error {
+	ring, err := token.NewKeyRing(*cfg.Issuing)
+	if err != nil {
+		return fmt.Errorf("issuing: %w", err)
+	}
+	store, err := session.NewRedisStore(ctx, cfg.Sessions.Redis)
+	if err != nil {
+		return fmt.Errorf("sessions.redis: %w", err)
+	}
+	defer store.Close()
+	now := time.Now()
+	idle := cfg.AdminAPI.Sessions.DefaultIdleTimeout
+	if idle == 0 {
+		idle = admin.DefaultSessionIdleTimeout
+	}
+	sess.ID = session.NewID(sess.Subject)
+	sess.CreatedAt, sess.LastSeen, sess.IdleTimeout, sess.ExpiresAt = now, now, min(idle, lifetime), now.Add(lifetime)
+	issued, err := admin.Login(ctx, store, ring, sess, now)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "session created (expires %s, token expires %s)\n", sess.ExpiresAt.Format(time.RFC3339), issued.ExpiresAt.Format(time.RFC3339))
+	fmt.Fprintln(env.Stdout, issued.Token)
+	return nil
+}
+
+func mint(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "token")
 	cfgPath := fs.String("config", "", "configuration file (YAML) with authn.signing")
 	sub := fs.String("sub", "", "subject (required)")
@@ -165,18 +189,25 @@ func mint(env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var roleList []string
+	for r := range strings.SplitSeq(*roles, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			roleList = append(roleList, r)
+		}
+	}
+	if cfg.Sessions.Store == config.StoreRedis && cfg.Issuing != nil {
+		if *sid != "" {
+			fmt.Fprintln(env.Stderr, "extauthz token: --sid cannot be used with a session store: a new session is created")
+			return errUsage
+		}
+		return login(ctx, env, cfg, &session.Session{Subject: *sub, Roles: roleList, Tenant: *tenant}, *ttl)
+	}
 	if cfg.Authn.Signing == nil {
 		return fmt.Errorf("%s has no authn.signing key: the token command mints development tokens with it", cfg.Path)
 	}
 	signer, err := token.NewSigner(*cfg.Authn.Signing)
 	if err != nil {
 		return fmt.Errorf("authn.signing: %w", err)
-	}
-	var roleList []string
-	for r := range strings.SplitSeq(*roles, ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			roleList = append(roleList, r)
-		}
 	}
 	tok, err := signer.Mint(time.Now(), token.MintClaims{Subject: *sub, Roles: roleList, Tenant: *tenant, SessionID: *sid, TTL: *ttl})
 	if err != nil {

@@ -3,6 +3,12 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +16,9 @@ import (
 	"time"
 
 	"github.com/martyedge/security/internal/cli"
+	"github.com/martyedge/security/internal/redistest"
 	"github.com/martyedge/security/pkg/config"
+	"github.com/martyedge/security/pkg/session"
 	"github.com/martyedge/security/pkg/token"
 )
 
@@ -97,5 +105,77 @@ func TestServeQuickstart(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("log does not say %q:\n%s", want, stderr)
 		}
+	}
+}
+
+// TestTokenCommandCreatesSession: with a Redis session store and issuing
+// keys configured, `extauthz token` creates a real session that running
+// servers see, and prints a token bound to it.
+func TestTokenCommandCreatesSession(t *testing.T) {
+	redis := redistest.Start(t)
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "issuing.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := filepath.Abs("../../examples/quickstart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "config.yaml")
+	cfgText := fmt.Sprintf(`policy: %s/policy.yaml
+authn:
+  issuers:
+    - {issuer: https://auth.quickstart.local, audiences: [orders-api], algorithms: [ES256], jwks_file: %s/dev-jwks.json}
+issuing:
+  issuer: https://edge.test
+  audience: orders-api
+  keys: [{kid: k1, key_file: issuing.pem}]
+sessions:
+  store: redis
+  redis: {addrs: [%q]}
+`, qs, qs, redis.Addr())
+	if err := os.WriteFile(cfgFile, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, t.Context(), nil, "token", "--config", cfgFile, "--sub", "alice", "--roles", "viewer", "--ttl", "2h")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	cfg, err := config.Load(cfgFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := token.NewKeyRing(*cfg.Issuing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := token.NewVerifier(t.Context(), cfg.Authn, token.WithKeyRing(ring))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	id, err := v.Verify(t.Context(), strings.TrimSpace(out))
+	if err != nil {
+		t.Fatalf("token rejected: %v", err)
+	}
+	store, err := session.NewRedisStore(t.Context(), cfg.Sessions.Redis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	st, err := store.Lookup(t.Context(), session.Query{SessionID: id.SessionID, Subject: "alice", Now: time.Now()})
+	if err != nil || st.Session == nil {
+		t.Fatalf("session %q not in Redis: %+v, %v", id.SessionID, st, err)
+	}
+	if strings.Join(st.Session.Roles, ",") != "viewer" || time.Until(st.Session.ExpiresAt) < 119*time.Minute {
+		t.Errorf("session = %+v", st.Session)
 	}
 }

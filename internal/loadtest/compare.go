@@ -264,7 +264,7 @@ func startReal(ctx context.Context, cfg *config.Config) (string, func() error, e
 		return "", nil, err
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, gl, al) }()
+	go func() { done <- srv.Serve(ctx, server.Listeners{GRPC: gl, Admin: al}) }()
 	stop := func() error {
 		cancel()
 		return <-done

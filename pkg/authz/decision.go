@@ -20,6 +20,10 @@ const (
 	ReasonNoRoute                = "no_route"
 	ReasonInsufficientPermission = "insufficient_permission"
 	ReasonRouteMisconfigured     = "route_misconfigured"
+	ReasonTokenRevoked           = "token_revoked"
+	ReasonSessionInvalid         = "session_invalid"
+	ReasonSessionRequired        = "session_required"
+	ReasonSessionUnavailable     = "session_store_unavailable"
 )
 
 // Decision is the outcome of one Check, with everything a log line or an
@@ -46,8 +50,14 @@ type Decision struct {
 	// Principal is the mTLS principal that authenticated the caller when no
 	// token was sent.
 	Principal string
-	// Roles are the roles the decision was evaluated with.
+	// Roles are the roles the decision was evaluated with: the session's
+	// when the token names a live session, else the token's or the service
+	// principal's.
 	Roles []string
+	// Tenant is the session's tenant, else the token's.
+	Tenant string
+	// SessionID is the live session the token names, if any.
+	SessionID string
 
 	denial *denial
 }
@@ -87,6 +97,22 @@ var (
 	errInsufficientPermission = &denial{
 		status: http.StatusForbidden, code: "access_denied", reason: ReasonInsufficientPermission,
 		description: "insufficient permission",
+	}
+	errTokenRevoked = &denial{
+		status: http.StatusUnauthorized, code: "invalid_token", challenge: "invalid_token", reason: ReasonTokenRevoked,
+		description: "token has been revoked",
+	}
+	errSessionInvalid = &denial{
+		status: http.StatusUnauthorized, code: "invalid_token", challenge: "invalid_token", reason: ReasonSessionInvalid,
+		description: "session has expired or been revoked",
+	}
+	errSessionRequired = &denial{
+		status: http.StatusUnauthorized, code: "invalid_token", challenge: "invalid_token", reason: ReasonSessionRequired,
+		description: "token does not belong to a session",
+	}
+	errSessionUnavailable = &denial{
+		status: http.StatusServiceUnavailable, code: "temporarily_unavailable", reason: ReasonSessionUnavailable,
+		description: "session store unavailable, retry later",
 	}
 	errKeysUnavailable = &denial{
 		status: http.StatusServiceUnavailable, code: "temporarily_unavailable", reason: ReasonKeysUnavailable,

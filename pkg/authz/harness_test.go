@@ -129,6 +129,11 @@ func withShadow() fixtureOpt { return func(o *authz.Options, _ *string) { o.Shad
 
 func withEnvironment(env string) fixtureOpt { return func(_ *authz.Options, e *string) { *e = env } }
 
+// withPolicy loads another policy file from testdata.
+func withPolicy(file string) fixtureOpt {
+	return func(o *authz.Options, _ *string) { o.Policy = mustLoadPolicy(file) }
+}
+
 func withOptions(f func(*authz.Options)) fixtureOpt {
 	return func(o *authz.Options, _ *string) { f(o) }
 }
@@ -151,9 +156,11 @@ func newFixture(t testing.TB, k *keys, opts ...fixtureOpt) *fixture {
 	for _, f := range opts {
 		f(&o, &env)
 	}
-	o.Policy, err = rbac.Load("testdata/policy.yaml", env)
-	if err != nil {
-		t.Fatal(err)
+	if o.Policy == nil {
+		o.Policy, err = rbac.Load("testdata/policy.yaml", env)
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	svc, err := authz.NewService(o)
 	if err != nil {
@@ -247,4 +254,12 @@ func mustEC(t testing.TB) *ecdsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+func mustLoadPolicy(file string) *rbac.Policy {
+	p, err := rbac.Load("testdata/"+file, "development")
+	if err != nil {
+		panic(err) // testdata is part of the test; a broken file is a bug here
+	}
+	return p
 }

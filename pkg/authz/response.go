@@ -74,7 +74,7 @@ func (s *Service) okResponse(d *Decision, roles string) *authv3.OkHttpResponse {
 	case d.Identity != nil:
 		set(h.Subject, d.Identity.Subject)
 		set(h.Roles, roles)
-		set(h.Tenant, d.Identity.Tenant)
+		set(h.Tenant, d.Tenant)
 	case d.Principal != "":
 		set(h.Principal, d.Principal)
 		set(h.Roles, roles)
@@ -119,7 +119,7 @@ func metadata(d *Decision, roles string) *structpb.Struct {
 	case d.Identity != nil:
 		auth = "jwt"
 		put(MetaSubject, d.Identity.Subject)
-		put(MetaTenant, d.Identity.Tenant)
+		put(MetaTenant, d.Tenant)
 		put(MetaIssuer, d.Identity.Issuer)
 		put(MetaRoles, roles)
 	case d.Principal != "":

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 
@@ -57,6 +58,17 @@ type Options struct {
 	// Realm is the realm of the WWW-Authenticate challenge.
 	Realm   string
 	Headers IdentityHeaders
+	// Sessions, when set, makes server-side sessions authoritative (see
+	// session.go). Nil disables them: the token's roles decide.
+	Sessions SessionLookup
+	// SessionTimeout bounds one session lookup, inside Envoy's ext_authz
+	// timeout (default 50ms).
+	SessionTimeout time.Duration
+	// SessionFailOpen lets requests through on the token alone when the
+	// session store cannot answer. The default (false) answers 503.
+	SessionFailOpen bool
+	// Clock is the time source (default time.Now).
+	Clock func() time.Time
 }
 
 // Service implements envoy.service.auth.v3.Authorization.
@@ -88,6 +100,12 @@ func NewService(o Options) (*Service, error) {
 	}
 	if o.Realm == "" {
 		o.Realm = "api"
+	}
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = DefaultSessionTimeout
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 	o.TokenHeader = strings.ToLower(o.TokenHeader)
 	s := &Service{opts: o, log: o.Logger, excluded: make(map[string]struct{}, len(o.ExcludedPaths))}
@@ -171,7 +189,10 @@ func (s *Service) authenticate(ctx context.Context, pol *rbac.Policy, r request,
 		if err != nil {
 			return tokenDenial(err)
 		}
-		d.Identity, d.Roles = id, id.Roles
+		d.Identity, d.Roles, d.Tenant = id, id.Roles, id.Tenant
+		if s.opts.Sessions != nil {
+			return s.checkSession(ctx, pol, id, d)
+		}
 		return nil
 	}
 	if r.principal != "" {

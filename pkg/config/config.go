@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/martyedge/security/internal/yamlx"
+	"github.com/martyedge/security/pkg/admin"
+	"github.com/martyedge/security/pkg/session"
 	"github.com/martyedge/security/pkg/token"
 )
 
@@ -29,8 +31,15 @@ type Config struct {
 	GRPC     GRPC         `yaml:"grpc"`
 	Authn    token.Config `yaml:"authn"`
 	Authz    Authz        `yaml:"authz"`
-	Log      Log          `yaml:"log"`
-	Shutdown Shutdown     `yaml:"shutdown"`
+	Sessions Sessions     `yaml:"sessions"`
+	// Issuing holds the keys this server signs its own session tokens
+	// with (the admin API); its public keys are published at
+	// /.well-known/jwks.json on the admin listener and trusted by the
+	// server's own verifier. Required when admin_api is enabled.
+	Issuing  *token.IssuingConfig `yaml:"issuing"`
+	AdminAPI AdminAPI             `yaml:"admin_api"`
+	Log      Log                  `yaml:"log"`
+	Shutdown Shutdown             `yaml:"shutdown"`
 
 	// Path is the file the configuration was loaded from (not a YAML key).
 	Path string `yaml:"-"`
@@ -79,6 +88,39 @@ type IdentityHeaders struct {
 	Tenant    string `yaml:"tenant"`
 	Principal string `yaml:"principal"`
 }
+
+// Sessions configures the server-side session store.
+type Sessions struct {
+	// Store is "memory" (default: sessions live in this process, so only
+	// for a single replica) or "redis" (shared by every replica).
+	Store string              `yaml:"store"`
+	Redis session.RedisConfig `yaml:"redis"`
+	// FailMode says what a Check does when the store cannot answer:
+	// "closed" (default) answers 503 with Retry-After, "open" decides on
+	// the token alone.
+	FailMode string `yaml:"fail_mode"`
+	// Timeout bounds one lookup; keep it well inside Envoy's ext_authz
+	// timeout (200 ms by default).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// AdminAPI configures the session admin gRPC API
+// (marty.authz.v1.SessionService): off by default, on its own port, and
+// only with authentication (an admin token file, mTLS, or both).
+type AdminAPI struct {
+	Enabled  bool                `yaml:"enabled"`
+	Listen   string              `yaml:"listen"`
+	Auth     admin.AuthConfig    `yaml:"auth"`
+	Sessions admin.SessionConfig `yaml:"sessions"`
+}
+
+// Session store kinds and fail modes.
+const (
+	StoreMemory    = "memory"
+	StoreRedis     = "redis"
+	FailModeClosed = "closed"
+	FailModeOpen   = "open"
+)
 
 // Log configures the process logger.
 type Log struct {
@@ -145,6 +187,12 @@ func (c *Config) setDefaults() {
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "json")
 	def(&c.Authz.Realm, "api")
+	def(&c.Sessions.Store, StoreMemory)
+	def(&c.Sessions.FailMode, FailModeClosed)
+	def(&c.AdminAPI.Listen, ":9003")
+	if c.Sessions.Timeout == 0 {
+		c.Sessions.Timeout = 50 * time.Millisecond
+	}
 	def(&c.Authz.IdentityHeaders.Subject, "x-user-id")
 	def(&c.Authz.IdentityHeaders.Roles, "x-user-roles")
 	def(&c.Authz.IdentityHeaders.Tenant, "x-user-tenant")
@@ -179,4 +227,17 @@ func (c *Config) resolvePaths(dir string) {
 	if c.Authn.Signing != nil {
 		abs(&c.Authn.Signing.KeyFile)
 	}
+	if c.Issuing != nil {
+		for i := range c.Issuing.Keys {
+			abs(&c.Issuing.Keys[i].KeyFile)
+		}
+	}
+	abs(&c.AdminAPI.Auth.TokenFile)
+	if t := c.AdminAPI.Auth.TLS; t != nil {
+		abs(&t.CertFile)
+		abs(&t.KeyFile)
+		abs(&t.ClientCAFile)
+	}
+	abs(&c.Sessions.Redis.PasswordFile)
+	abs(&c.Sessions.Redis.TLS.CAFile)
 }

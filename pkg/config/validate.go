@@ -7,10 +7,13 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/martyedge/security/internal/yamlx"
+	"github.com/martyedge/security/pkg/admin"
+	"github.com/martyedge/security/pkg/session"
 	"github.com/martyedge/security/pkg/token"
 )
 
@@ -68,8 +71,10 @@ func (c *Config) validate(v *validator) {
 		v.fail("shutdown.timeout", "must not be negative")
 	}
 	c.validateAuthz(v)
+	c.validateSessions(v)
+	c.validateAdminAPI(v)
 	if err := c.Authn.Validate(); err != nil {
-		v.authnErrors(err)
+		v.nested("authn", err)
 	}
 }
 
@@ -111,20 +116,77 @@ func (c *Config) validateAuthz(v *validator) {
 	}
 }
 
-// authnErrors places the token package's field errors under "authn".
-func (v *validator) authnErrors(err error) {
+func (c *Config) validateSessions(v *validator) {
+	s := &c.Sessions
+	switch s.Store {
+	case StoreMemory:
+	case StoreRedis:
+		if err := s.Redis.Validate(); err != nil {
+			v.nested("sessions.redis", err)
+		}
+	default:
+		v.fail("sessions.store", "must be %s or %s, got %q", StoreMemory, StoreRedis, s.Store)
+	}
+	if s.FailMode != FailModeClosed && s.FailMode != FailModeOpen {
+		v.fail("sessions.fail_mode", "must be %s or %s, got %q", FailModeClosed, FailModeOpen, s.FailMode)
+	}
+	if s.Timeout < 0 || s.Timeout > time.Second {
+		v.fail("sessions.timeout", "must be between 0 and 1s (it has to fit inside Envoy's ext_authz timeout), got %s", s.Timeout)
+	}
+}
+
+func (c *Config) validateAdminAPI(v *validator) {
+	if c.Issuing != nil {
+		// Validate fills defaults in place, so the server sees them too.
+		if err := c.Issuing.Validate(); err != nil {
+			v.nested("issuing", err)
+		}
+	}
+	a := &c.AdminAPI
+	if !a.Enabled {
+		return
+	}
+	if _, _, err := net.SplitHostPort(a.Listen); err != nil {
+		v.fail("admin_api.listen", "invalid listen address %q: want host:port", a.Listen)
+	}
+	for _, other := range []string{c.Listen.GRPC, c.Listen.Admin} {
+		if a.Listen == other && !strings.HasSuffix(a.Listen, ":0") {
+			v.fail("admin_api.listen", "must differ from listen.grpc and listen.admin")
+		}
+	}
+	if c.Issuing == nil {
+		v.fail("admin_api.enabled", "the admin API issues tokens: configure issuing (issuer, audience, keys)")
+	}
+	ac := admin.Config{Auth: a.Auth, Sessions: a.Sessions}
+	if err := ac.Validate(); err != nil {
+		v.nested("admin_api", err)
+	}
+	a.Auth, a.Sessions = ac.Auth, ac.Sessions
+}
+
+// nested places a sub-configuration's field errors under prefix: each
+// package reports fields relative to its own config (token.FieldError,
+// session.FieldError), and the line is looked up here.
+func (v *validator) nested(prefix string, err error) {
 	var multi interface{ Unwrap() []error }
 	errs := []error{err}
 	if errors.As(err, &multi) {
 		errs = multi.Unwrap()
 	}
 	for _, e := range errs {
-		var fe *token.FieldError
-		if errors.As(e, &fe) {
-			v.fail("authn."+fe.Field, "%s", fe.Msg)
-			continue
+		var tfe *token.FieldError
+		var sfe *session.FieldError
+		var afe *admin.FieldError
+		switch {
+		case errors.As(e, &afe):
+			v.fail(prefix+"."+afe.Field, "%s", afe.Msg)
+		case errors.As(e, &tfe):
+			v.fail(prefix+"."+tfe.Field, "%s", tfe.Msg)
+		case errors.As(e, &sfe):
+			v.fail(prefix+"."+sfe.Field, "%s", sfe.Msg)
+		default:
+			v.fail(prefix, "%v", e)
 		}
-		v.fail("authn", "%v", e)
 	}
 }
 

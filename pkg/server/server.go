@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/martyedge/security/pkg/admin"
 	"github.com/martyedge/security/pkg/authz"
 	"github.com/martyedge/security/pkg/config"
 	"github.com/martyedge/security/pkg/rbac"
@@ -57,6 +58,9 @@ type Server struct {
 	cfg      *config.Config
 	log      *slog.Logger
 	verifier *token.Verifier
+	sessions sessionStore
+	ring     *token.KeyRing // nil without issuing
+	adminAPI *grpc.Server   // nil unless admin_api.enabled
 	authz    *authz.Service
 	grpc     *grpc.Server
 	health   *health.Server
@@ -71,9 +75,22 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, fmt.Errorf("load policy: %w", err)
 	}
-	ver, err := token.NewVerifier(ctx, cfg.Authn, token.WithLogger(log))
+	var ring *token.KeyRing
+	verOpts := []token.Option{token.WithLogger(log)}
+	if cfg.Issuing != nil {
+		if ring, err = token.NewKeyRing(*cfg.Issuing); err != nil {
+			return nil, fmt.Errorf("issuing: %w", err)
+		}
+		verOpts = append(verOpts, token.WithKeyRing(ring))
+	}
+	ver, err := token.NewVerifier(ctx, cfg.Authn, verOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("authn: %w", err)
+	}
+	store, err := newSessionStore(ctx, cfg.Sessions, log)
+	if err != nil {
+		ver.Close()
+		return nil, err
 	}
 	svc, err := authz.NewService(authz.Options{
 		Authenticator: ver,
@@ -85,12 +102,24 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		TokenCookie:   cfg.Authz.TokenCookie,
 		Realm:         cfg.Authz.Realm,
 		Headers:       authz.IdentityHeaders(cfg.Authz.IdentityHeaders),
+
+		Sessions:        store,
+		SessionTimeout:  cfg.Sessions.Timeout,
+		SessionFailOpen: cfg.Sessions.FailMode == config.FailModeOpen,
 	})
 	if err != nil {
 		ver.Close()
+		_ = store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, verifier: ver, authz: svc, health: health.NewServer()}
+	s := &Server{cfg: cfg, log: log, verifier: ver, sessions: store, ring: ring, authz: svc, health: health.NewServer()}
+	if cfg.AdminAPI.Enabled {
+		if s.adminAPI, err = newAdminAPI(cfg, store, ring, log); err != nil {
+			ver.Close()
+			_ = store.Close()
+			return nil, err
+		}
+	}
 	s.grpc = NewGRPCServer(cfg.GRPC)
 	authv3.RegisterAuthorizationServer(s.grpc, svc)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -109,8 +138,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 // NewGRPCServer returns a gRPC server with the transport limits and
 // keepalive settings the product runs with. The load tool builds its no-op
 // baseline from the same function, so the two differ only in the handler.
-func NewGRPCServer(c config.GRPC) *grpc.Server {
-	return grpc.NewServer(
+func NewGRPCServer(c config.GRPC) *grpc.Server { return newGRPCServer(c) }
+
+func newGRPCServer(c config.GRPC, extra ...grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(c.MaxRecvBytes),
 		grpc.MaxSendMsgSize(maxSendBytes),
 		grpc.MaxConcurrentStreams(c.MaxConcurrentStreams),
@@ -121,21 +152,75 @@ func NewGRPCServer(c config.GRPC) *grpc.Server {
 			MaxConnectionAge:      maxConnectionAge,
 			MaxConnectionAgeGrace: maxConnectionAgeGrace,
 		}),
-	)
+	}, extra...)...)
 }
 
 // Authz returns the authorization service (for tests and reloads).
 func (s *Server) Authz() *authz.Service { return s.authz }
 
-// Serve answers on the two listeners until ctx is cancelled, then shuts
-// down gracefully. It returns nil after a clean shutdown.
-func (s *Server) Serve(ctx context.Context, grpcLis, adminLis net.Listener) error {
+// Listeners are the sockets the server answers on.
+type Listeners struct {
+	// GRPC serves Authorization/Check and grpc.health.v1.
+	GRPC net.Listener
+	// Admin serves /healthz, /readyz and, with issuing, the JWKS.
+	Admin net.Listener
+	// AdminAPI serves the session admin API; required exactly when
+	// admin_api.enabled.
+	AdminAPI net.Listener
+}
+
+// Listen opens the listeners the configuration asks for.
+func Listen(ctx context.Context, cfg *config.Config) (Listeners, error) {
+	var (
+		lc  net.ListenConfig
+		l   Listeners
+		err error
+	)
+	closeAll := func() {
+		for _, x := range []net.Listener{l.GRPC, l.Admin, l.AdminAPI} {
+			if x != nil {
+				_ = x.Close()
+			}
+		}
+	}
+	if l.GRPC, err = lc.Listen(ctx, "tcp", cfg.Listen.GRPC); err != nil {
+		return l, fmt.Errorf("listen.grpc: %w", err)
+	}
+	if l.Admin, err = lc.Listen(ctx, "tcp", cfg.Listen.Admin); err != nil {
+		closeAll()
+		return Listeners{}, fmt.Errorf("listen.admin: %w", err)
+	}
+	if cfg.AdminAPI.Enabled {
+		if l.AdminAPI, err = lc.Listen(ctx, "tcp", cfg.AdminAPI.Listen); err != nil {
+			closeAll()
+			return Listeners{}, fmt.Errorf("admin_api.listen: %w", err)
+		}
+	}
+	return l, nil
+}
+
+// Serve answers on the listeners until ctx is cancelled, then shuts down
+// gracefully. It returns nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, l Listeners) error {
+	grpcLis, adminLis := l.GRPC, l.Admin
+	if (l.AdminAPI != nil) != (s.adminAPI != nil) {
+		return errors.New("the admin API listener must be given exactly when admin_api.enabled")
+	}
 	defer s.verifier.Close()
+	defer func() {
+		if err := s.sessions.Close(); err != nil {
+			s.log.Warn("closing the session store", "error", err)
+		}
+	}()
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(AuthorizationService, healthpb.HealthCheckResponse_SERVING)
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- s.grpc.Serve(grpcLis) }()
+	if s.adminAPI != nil {
+		go func() { errc <- s.adminAPI.Serve(l.AdminAPI) }()
+		s.log.Info("session admin API serving", "addr", l.AdminAPI.Addr().String())
+	}
 	go func() {
 		if err := s.admin.Serve(adminLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
@@ -166,6 +251,9 @@ func (s *Server) shutdown() {
 
 	done := make(chan struct{})
 	go func() {
+		if s.adminAPI != nil {
+			s.adminAPI.GracefulStop()
+		}
 		s.grpc.GracefulStop()
 		close(done)
 	}()
@@ -175,6 +263,9 @@ func (s *Server) shutdown() {
 	case <-done:
 	case <-timer.C:
 		s.log.Warn("graceful stop timed out, closing remaining connections")
+		if s.adminAPI != nil {
+			s.adminAPI.Stop()
+		}
 		s.grpc.Stop()
 		<-done
 	}
@@ -190,6 +281,9 @@ func (s *Server) adminHandler() http.Handler {
 		w.Header().Set("content-type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	if s.ring != nil {
+		mux.Handle(admin.JWKSPath, admin.JWKSHandler(s.ring))
+	}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("content-type", "text/plain")
 		if err := s.ready(); err != nil {

@@ -51,7 +51,7 @@ func start(t *testing.T, cfg *config.Config) *running {
 		t.Fatal(err)
 	}
 	r := &running{cancel: cancel, done: make(chan error, 1), admin: "http://" + al.Addr().String(), cfg: cfg}
-	go func() { r.done <- srv.Serve(ctx, gl, al) }()
+	go func() { r.done <- srv.Serve(ctx, server.Listeners{GRPC: gl, Admin: al}) }()
 	r.grpc, err = grpc.NewClient(gl.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
