@@ -69,6 +69,8 @@ type Options struct {
 	SessionFailOpen bool
 	// Clock is the time source (default time.Now).
 	Clock func() time.Time
+	// Metrics, when set, counts decisions and session store errors.
+	Metrics *Metrics
 }
 
 // Service implements envoy.service.auth.v3.Authorization.
@@ -133,6 +135,7 @@ func (s *Service) Policy() *rbac.Policy { return s.policy.Load() }
 // through under failure_mode_allow.
 func (s *Service) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.CheckResponse, error) {
 	d := s.Decide(ctx, req)
+	s.opts.Metrics.decision(&d)
 	s.logDecision(ctx, &d)
 	return s.respond(&d), nil
 }

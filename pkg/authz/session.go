@@ -45,6 +45,7 @@ func (s *Service) checkSession(ctx context.Context, pol *rbac.Policy, id *token.
 	})
 	cancel()
 	if err != nil {
+		s.opts.Metrics.sessionError(s.opts.SessionFailOpen)
 		s.log.LogAttrs(ctx, slog.LevelWarn, "session lookup failed",
 			slog.String("request_id", d.RequestID), slog.Bool("fail_open", s.opts.SessionFailOpen), slog.Any("error", err))
 		if s.opts.SessionFailOpen {

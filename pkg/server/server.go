@@ -16,6 +16,9 @@ import (
 	"time"
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -60,6 +63,7 @@ type Server struct {
 	verifier *token.Verifier
 	sessions sessionStore
 	ring     *token.KeyRing // nil without issuing
+	registry *prometheus.Registry
 	adminAPI *grpc.Server   // nil unless admin_api.enabled
 	authz    *authz.Service
 	grpc     *grpc.Server
@@ -92,6 +96,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		ver.Close()
 		return nil, err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := authz.NewMetrics(reg)
+	if err != nil {
+		ver.Close()
+		_ = store.Close()
+		return nil, err
+	}
 	svc, err := authz.NewService(authz.Options{
 		Authenticator: ver,
 		Policy:        pol,
@@ -106,13 +118,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		Sessions:        store,
 		SessionTimeout:  cfg.Sessions.Timeout,
 		SessionFailOpen: cfg.Sessions.FailMode == config.FailModeOpen,
+		Metrics:         metrics,
 	})
 	if err != nil {
 		ver.Close()
 		_ = store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, verifier: ver, sessions: store, ring: ring, authz: svc, health: health.NewServer()}
+	s := &Server{cfg: cfg, log: log, verifier: ver, sessions: store, ring: ring, authz: svc, health: health.NewServer(), registry: reg}
 	if cfg.AdminAPI.Enabled {
 		if s.adminAPI, err = newAdminAPI(cfg, store, ring, log); err != nil {
 			ver.Close()
@@ -284,6 +297,7 @@ func (s *Server) adminHandler() http.Handler {
 	if s.ring != nil {
 		mux.Handle(admin.JWKSPath, admin.JWKSHandler(s.ring))
 	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("content-type", "text/plain")
 		if err := s.ready(); err != nil {

@@ -127,11 +127,15 @@ func TestServeAndShutdown(t *testing.T) {
 		t.Errorf("/readyz = %d %s", code, body)
 	}
 
+
 	client := authv3.NewAuthorizationClient(r.grpc)
 	req := envoytest.Request("GET", "/api/orders?page=2", envoytest.Bearer(mint(t, cfg, "viewer")))
 	resp, err := client.Check(t.Context(), req)
 	if err != nil || resp.GetStatus().GetCode() != 0 {
 		t.Fatalf("Check = %v, %v; want allowed", resp.GetStatus(), err)
+	}
+	if code, body := httpGet(t, r.admin+"/metrics"); code != 200 || !strings.Contains(body, `extauthz_checks_total{decision="allow",reason="allowed"} 1`) {
+		t.Errorf("/metrics = %d, want the allowed Check counted:\n%s", code, body)
 	}
 
 	r.cancel()

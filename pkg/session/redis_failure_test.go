@@ -3,7 +3,6 @@ package session_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -123,7 +122,7 @@ func TestRedisStoreRecoversAfterRestart(t *testing.T) {
 func TestRedisStoreSlowServer(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	p := newDelayProxy(t, srv.Addr())
+	p := redistest.NewDelayProxy(t, srv.Addr())
 	const readTimeout = 50 * time.Millisecond
 
 	tests := []struct {
@@ -138,16 +137,16 @@ func TestRedisStoreSlowServer(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p.setDelay(0)
+			p.SetDelay(0)
 			s := newRedis(t, session.RedisConfig{
-				Addrs: []string{p.addr()}, ReadTimeout: readTimeout, MaxRetries: tc.maxRetries,
+				Addrs: []string{p.Addr()}, ReadTimeout: readTimeout, MaxRetries: tc.maxRetries,
 				KeyPrefix: testConfig().KeyPrefix,
 			})
 			x := newSession("alice", time.Now())
 			if err := s.Create(t.Context(), x); err != nil {
 				t.Fatal(err)
 			}
-			p.setDelay(200 * time.Millisecond)
+			p.SetDelay(200 * time.Millisecond)
 			ctx := t.Context()
 			if tc.ctxTimeout > 0 {
 				var cancel context.CancelFunc
@@ -168,7 +167,7 @@ func TestRedisStoreSlowServer(t *testing.T) {
 				t.Errorf("Lookup took %v, want within %v", d, tc.within)
 			}
 
-			p.setDelay(0)
+			p.SetDelay(0)
 			st, err := s.Lookup(t.Context(), session.Query{SessionID: x.ID, Subject: "alice", Now: time.Now()})
 			if err != nil || st.Session == nil {
 				t.Fatalf("Lookup once Redis is fast again = %v, %v", st.Session, err)
@@ -216,80 +215,4 @@ func TestRedisStoreCloseLeaksNoGoroutine(t *testing.T) {
 	if !errors.Is(err, session.ErrUnavailable) {
 		t.Errorf("Lookup after Close: %v, want ErrUnavailable", err)
 	}
-}
-
-// delayProxy forwards TCP to Redis and holds every reply for a settable
-// delay: a slow Redis (or network) without touching Redis.
-type delayProxy struct {
-	ln       net.Listener
-	upstream string
-	delay    atomic.Int64
-
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func newDelayProxy(t *testing.T, upstream string) *delayProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &delayProxy{ln: ln, upstream: upstream}
-	p.wg.Go(p.accept)
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *delayProxy) addr() string             { return p.ln.Addr().String() }
-func (p *delayProxy) setDelay(d time.Duration) { p.delay.Store(int64(d)) }
-
-func (p *delayProxy) accept() {
-	for {
-		down, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", p.upstream)
-		if err != nil {
-			_ = down.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, down, up)
-		p.mu.Unlock()
-		p.wg.Go(func() {
-			_, _ = io.Copy(up, down)
-			_ = up.Close()
-			_ = down.Close()
-		})
-		p.wg.Go(func() {
-			buf := make([]byte, 32<<10)
-			for {
-				n, err := up.Read(buf)
-				if n > 0 {
-					time.Sleep(time.Duration(p.delay.Load()))
-					if _, werr := down.Write(buf[:n]); werr != nil {
-						err = werr
-					}
-				}
-				if err != nil {
-					_ = up.Close()
-					_ = down.Close()
-					return
-				}
-			}
-		})
-	}
-}
-
-func (p *delayProxy) close() {
-	_ = p.ln.Close()
-	p.mu.Lock()
-	for _, c := range p.conns {
-		_ = c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
 }
