@@ -64,7 +64,7 @@ type Server struct {
 	sessions sessionStore
 	ring     *token.KeyRing // nil without issuing
 	registry *prometheus.Registry
-	adminAPI *grpc.Server   // nil unless admin_api.enabled
+	adminAPI *grpc.Server // nil unless admin_api.enabled
 	authz    *authz.Service
 	grpc     *grpc.Server
 	health   *health.Server

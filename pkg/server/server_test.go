@@ -127,7 +127,6 @@ func TestServeAndShutdown(t *testing.T) {
 		t.Errorf("/readyz = %d %s", code, body)
 	}
 
-
 	client := authv3.NewAuthorizationClient(r.grpc)
 	req := envoytest.Request("GET", "/api/orders?page=2", envoytest.Bearer(mint(t, cfg, "viewer")))
 	resp, err := client.Check(t.Context(), req)
