@@ -36,6 +36,7 @@ func run(ctx context.Context) error {
 	warmup := flag.Duration("warmup", 2*time.Second, "warm-up before each measurement")
 	duration := flag.Duration("duration", 10*time.Second, "measurement time of each phase")
 	inProcess := flag.Bool("in-process", false, "run the servers inside this process instead of child processes")
+	redisAddr := flag.String("redis", "", "Redis address: keep extauthz's sessions there and send a session-bound token (one Redis round trip per Check)")
 	serve := flag.String("serve", "", "internal: serve one backend (extauthz or noop) for a parent run")
 	flag.Parse()
 	cfg, err := config.Load(*cfgPath, os.Environ())
@@ -49,6 +50,7 @@ func run(ctx context.Context) error {
 	opts := loadtest.Options{
 		Config: cfg, Roles: strings.Split(*roles, ","), Permission: *perm,
 		Workers: *workers, Conns: *conns, Warmup: *warmup, Duration: *duration,
+		RedisAddr: *redisAddr,
 	}
 	if !*inProcess {
 		self, err := os.Executable()

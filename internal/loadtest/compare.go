@@ -20,6 +20,7 @@ import (
 	"github.com/martyedge/security/internal/envoytest"
 	"github.com/martyedge/security/pkg/config"
 	"github.com/martyedge/security/pkg/server"
+	"github.com/martyedge/security/pkg/session"
 	"github.com/martyedge/security/pkg/token"
 )
 
@@ -47,6 +48,10 @@ type Options struct {
 	// itself), so the servers' garbage collection and scheduling are not
 	// mixed with the load generator's. Empty runs them in this process.
 	Spawn []string
+	// RedisAddr, when set, runs extauthz with its sessions in that Redis and
+	// sends a token bound to a session created there: every Check then
+	// makes one Redis round trip.
+	RedisAddr string
 }
 
 // Report is the outcome of Compare.
@@ -70,7 +75,18 @@ func Compare(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("authn.signing: %w", err)
 	}
-	tok, err := signer.Mint(time.Now(), token.MintClaims{Subject: "load-test", Roles: o.Roles, TTL: time.Hour})
+	claims := token.MintClaims{Subject: "load-test", Roles: o.Roles, TTL: time.Hour}
+	var childEnv []string
+	if o.RedisAddr != "" {
+		cfg := *o.Config
+		cfg.Sessions.Store, cfg.Sessions.Redis.Addrs = config.StoreRedis, []string{o.RedisAddr}
+		if claims.SessionID, err = createSession(ctx, &cfg, claims); err != nil {
+			return rep, err
+		}
+		o.Config = &cfg
+		childEnv = []string{config.EnvPrefix + "SESSIONS_STORE=redis", config.EnvPrefix + "SESSIONS_REDIS_ADDRS=" + o.RedisAddr}
+	}
+	tok, err := signer.Mint(time.Now(), claims)
 	if err != nil {
 		return rep, err
 	}
@@ -81,7 +97,7 @@ func Compare(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	defer cancel()
 	start := func(backend string) (*process, error) {
 		if len(o.Spawn) > 0 {
-			return spawn(ctx, o.Spawn, backend)
+			return spawn(ctx, o.Spawn, backend, childEnv)
 		}
 		addr, stop, err := startInProcess(ctx, backend, o.Config)
 		return &process{addr: addr, stop: stop}, err
@@ -96,6 +112,9 @@ func Compare(ctx context.Context, o Options, w io.Writer) (Report, error) {
 		return rep, err
 	}
 	defer noopProc.stop()
+	if o.RedisAddr != "" {
+		fmt.Fprintf(w, "sessions in Redis at %s: one round trip per Check\n", o.RedisAddr)
+	}
 	where := "in this process"
 	if len(o.Spawn) > 0 {
 		where = "each in its own process"
@@ -206,8 +225,9 @@ func processCPU(pid int) (time.Duration, error) {
 }
 
 // spawn starts a child process serving backend and waits for its address.
-func spawn(ctx context.Context, command []string, backend string) (*process, error) {
+func spawn(ctx context.Context, command []string, backend string, env []string) (*process, error) {
 	cmd := exec.CommandContext(ctx, command[0], append(command[1:], "--serve", backend)...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
@@ -299,4 +319,24 @@ func startNoop(c config.GRPC) (string, func() error, error) {
 		return nil
 	}
 	return l.Addr().String(), stop, nil
+}
+
+// createSession stores the load test's session in the configured Redis and
+// returns its id, for the token's sid claim.
+func createSession(ctx context.Context, cfg *config.Config, c token.MintClaims) (string, error) {
+	if err := cfg.Sessions.Redis.Validate(); err != nil {
+		return "", fmt.Errorf("sessions.redis: %w", err)
+	}
+	store, err := session.NewRedisStore(ctx, cfg.Sessions.Redis)
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	now := time.Now()
+	s := &session.Session{Subject: c.Subject, Roles: c.Roles, CreatedAt: now, LastSeen: now,
+		IdleTimeout: time.Hour, ExpiresAt: now.Add(c.TTL)}
+	if err := store.Create(ctx, s); err != nil {
+		return "", err
+	}
+	return s.ID, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/martyedge/security/internal/loadtest"
+	"github.com/martyedge/security/internal/redistest"
 	"github.com/martyedge/security/pkg/config"
 )
 
@@ -52,5 +53,29 @@ func TestCompareDetectsDenials(t *testing.T) {
 	}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "denied") {
 		t.Fatalf("Compare = %v, want an error about denials", err)
+	}
+}
+
+// TestCompareWithRedisSessions: with a Redis address the real server keeps
+// its sessions there and the load goes through a session-bound token.
+func TestCompareWithRedisSessions(t *testing.T) {
+	redis := redistest.Start(t)
+	cfg, err := config.Load("../../examples/quickstart/config.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	rep, err := loadtest.Compare(t.Context(), loadtest.Options{
+		Config: cfg, Roles: []string{"viewer"}, Permission: "orders:read", RedisAddr: redis.Addr(),
+		Workers: 2, Conns: 1, Warmup: 20 * time.Millisecond, Duration: 200 * time.Millisecond,
+	}, &out)
+	if err != nil {
+		t.Fatalf("Compare: %v\n%s", err, out.String())
+	}
+	if rep.Real.Requests == 0 || !strings.Contains(out.String(), "sessions in Redis") {
+		t.Errorf("no session-bound load ran:\n%s", out.String())
+	}
+	if cfg.Sessions.Store != config.StoreMemory {
+		t.Errorf("Compare changed the caller's config: sessions.store = %q", cfg.Sessions.Store)
 	}
 }
