@@ -96,7 +96,7 @@ func TestUsageErrors(t *testing.T) {
 func TestServeQuickstart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
-	env := []string{"EXTAUTHZ_LISTEN_GRPC=127.0.0.1:0", "EXTAUTHZ_LISTEN_ADMIN=127.0.0.1:0"}
+	env := []string{"EXTAUTHZ_LISTEN_GRPC=127.0.0.1:0", "EXTAUTHZ_LISTEN_ADMIN=127.0.0.1:0", "EXTAUTHZ_ADMIN_API_LISTEN=127.0.0.1:0"}
 	code, _, stderr := run(t, ctx, env, "--config", quickstart)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -271,25 +271,20 @@ func startReal(ctx context.Context, cfg *config.Config) (string, func() error, e
 		cancel()
 		return "", nil, err
 	}
-	var lc net.ListenConfig
-	gl, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	loopback := *cfg
+	loopback.Listen.GRPC, loopback.Listen.Admin, loopback.AdminAPI.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	l, err := server.Listen(ctx, &loopback)
 	if err != nil {
 		cancel()
-		return "", nil, err
-	}
-	al, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		gl.Close()
 		return "", nil, err
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, server.Listeners{GRPC: gl, Admin: al}) }()
+	go func() { done <- srv.Serve(ctx, l) }()
 	stop := func() error {
 		cancel()
 		return <-done
 	}
-	return gl.Addr().String(), stop, nil
+	return l.GRPC.Addr().String(), stop, nil
 }
 
 // noop answers every Check with OK and nothing else: the ceiling of what

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,18 +40,14 @@ func start(t *testing.T, cfg *config.Config) *running {
 		cancel()
 		t.Fatal(err)
 	}
-	var lc net.ListenConfig
-	gl, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	cfg.Listen.GRPC, cfg.Listen.Admin, cfg.AdminAPI.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	l, err := server.Listen(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	al, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &running{cancel: cancel, done: make(chan error, 1), admin: "http://" + al.Addr().String(), cfg: cfg}
-	go func() { r.done <- srv.Serve(ctx, server.Listeners{GRPC: gl, Admin: al}) }()
-	r.grpc, err = grpc.NewClient(gl.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	r := &running{cancel: cancel, done: make(chan error, 1), admin: "http://" + l.Admin.Addr().String(), cfg: cfg}
+	go func() { r.done <- srv.Serve(ctx, l) }()
+	r.grpc, err = grpc.NewClient(l.GRPC.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
