@@ -116,6 +116,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	log := newLogger(env.Stderr, cfg.Log)
+	session.RouteRedisLogs(log)
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
 		return err
