@@ -67,25 +67,7 @@ func (r *KeyRing) Mint(now time.Time, c MintClaims) (Issued, error) {
 	iat := now.Unix()
 	exp := now.Add(ttl).Unix()
 	jti := rand.Text()
-	claims := jwt.MapClaims{
-		"iss": r.issuer,
-		"aud": r.audience,
-		"sub": c.Subject,
-		"iat": iat,
-		"nbf": iat,
-		"exp": exp,
-		"jti": jti,
-	}
-	if len(c.Roles) > 0 {
-		claims["roles"] = c.Roles
-	}
-	if c.Tenant != "" {
-		claims["tenant"] = c.Tenant
-	}
-	if c.SessionID != "" {
-		claims["sid"] = c.SessionID
-	}
-	t := jwt.NewWithClaims(key.method, claims)
+	t := jwt.NewWithClaims(key.method, c.jwtClaims(r.issuer, r.audience, iat, exp, jti))
 	t.Header["kid"] = key.kid
 	signed, err := t.SignedString(key.key)
 	if err != nil {

@@ -86,24 +86,7 @@ func (s *Signer) Mint(now time.Time, c MintClaims) (string, error) {
 			return "", fmt.Errorf("mint: roles[%d]: %w", i, err)
 		}
 	}
-	claims := jwt.MapClaims{
-		"iss": s.issuer,
-		"aud": s.audience,
-		"sub": c.Subject,
-		"iat": now.Unix(),
-		"nbf": now.Unix(),
-		"exp": now.Add(c.TTL).Unix(),
-		"jti": rand.Text(),
-	}
-	if len(c.Roles) > 0 {
-		claims["roles"] = c.Roles
-	}
-	if c.Tenant != "" {
-		claims["tenant"] = c.Tenant
-	}
-	if c.SessionID != "" {
-		claims["sid"] = c.SessionID
-	}
+	claims := c.jwtClaims(s.issuer, s.audience, now.Unix(), now.Add(c.TTL).Unix(), rand.Text())
 	t := jwt.NewWithClaims(s.method, claims)
 	t.Header["kid"] = s.kid
 	signed, err := t.SignedString(s.key)
@@ -154,4 +137,29 @@ func defaultAlgorithm(pub crypto.PublicKey) string {
 		return "EdDSA"
 	}
 	return ""
+}
+
+// jwtClaims is the claim set of a minted token: the registered claims, and
+// roles, tenant and sid (where this package's default claim mapping reads
+// them) when set.
+func (c MintClaims) jwtClaims(iss, aud string, iat, exp int64, jti string) jwt.MapClaims {
+	claims := jwt.MapClaims{
+		"iss": iss,
+		"aud": aud,
+		"sub": c.Subject,
+		"iat": iat,
+		"nbf": iat,
+		"exp": exp,
+		"jti": jti,
+	}
+	if len(c.Roles) > 0 {
+		claims[DefaultRolesClaim] = c.Roles
+	}
+	if c.Tenant != "" {
+		claims[DefaultTenantClaim] = c.Tenant
+	}
+	if c.SessionID != "" {
+		claims[DefaultSessionIDClaim] = c.SessionID
+	}
+	return claims
 }
