@@ -31,7 +31,9 @@ func (s *Service) RevokeSession(ctx context.Context, req *authzv1.RevokeSessionR
 
 // RevokeSubject deletes every session of the subject and sets its
 // not-before to now, kept for as long as a token issued before now can
-// still be accepted (the ring's TokenTTL plus the largest leeway).
+// still be accepted: the longer of the ring's TokenTTL and the longest
+// session lifetime (which also covers identity-provider tokens with
+// lifetimes up to that), plus the largest leeway.
 func (s *Service) RevokeSubject(ctx context.Context, req *authzv1.RevokeSubjectRequest) (*authzv1.RevokeSubjectResponse, error) {
 	c, err := authenticated(ctx)
 	if err != nil {
@@ -43,7 +45,7 @@ func (s *Service) RevokeSubject(ctx context.Context, req *authzv1.RevokeSubjectR
 		return nil, err
 	}
 	now := s.now()
-	n, err := s.store.RevokeSubject(ctx, req.GetSubject(), now, s.keys.TokenTTL()+revocationSlack)
+	n, err := s.store.RevokeSubject(ctx, req.GetSubject(), now, max(s.keys.TokenTTL(), s.sessions.MaxLifetime)+revocationSlack)
 	if err != nil {
 		return nil, s.storeStatus(ctx, "revoke subject", err)
 	}
@@ -116,3 +118,39 @@ func (s *Service) SetSessionRoles(ctx context.Context, req *authzv1.SetSessionRo
 	s.logger.InfoContext(ctx, "session roles set", "subject", sess.Subject, "roles", len(sess.Roles), "caller", c.name)
 	return &authzv1.SetSessionRolesResponse{Session: sessionProto(sess)}, nil
 }
+
+// RevokeToken puts one token's jti on the subject's denylist until the
+// token expires.
+func (s *Service) RevokeToken(ctx context.Context, req *authzv1.RevokeTokenRequest) (*authzv1.RevokeTokenResponse, error) {
+	c, err := authenticated(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var v violations
+	checkSubject(&v, req.GetSubject())
+	if req.GetTokenId() == "" || len(req.GetTokenId()) > maxTokenIDLen {
+		v.add("token_id", "required, at most %d bytes", maxTokenIDLen)
+	}
+	now := s.now()
+	exp := req.GetExpireTime()
+	switch {
+	case exp == nil || exp.CheckValid() != nil:
+		v.add("expire_time", "required: the token's exp")
+	case !exp.AsTime().After(now):
+		v.add("expire_time", "the token has expired already: nothing to revoke")
+	case exp.AsTime().After(now.Add(maxSessionDuration)):
+		v.add("expire_time", "more than %s ahead", maxSessionDuration)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := s.store.DenyToken(ctx, req.GetSubject(), req.GetTokenId(), exp.AsTime()); err != nil {
+		return nil, s.storeStatus(ctx, "revoke token", err)
+	}
+	s.logger.InfoContext(ctx, "token revoked", "subject", req.GetSubject(), "until", exp.AsTime(), "caller", c.name)
+	return &authzv1.RevokeTokenResponse{}, nil
+}
+
+// maxTokenIDLen bounds a jti: ours are 26 characters, identity providers'
+// are UUIDs or similar.
+const maxTokenIDLen = 256

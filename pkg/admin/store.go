@@ -24,6 +24,8 @@ type Store interface {
 	// RevokeSubject deletes the subject's sessions and sets its not-before
 	// to at, kept for keep; it returns how many sessions it deleted.
 	RevokeSubject(ctx context.Context, subject string, at time.Time, keep time.Duration) (int, error)
+	// DenyToken refuses the subject's token jti until until.
+	DenyToken(ctx context.Context, subject, jti string, until time.Time) error
 	// List returns the subject's live sessions at now.
 	List(ctx context.Context, subject string, now time.Time) ([]*session.Session, error)
 }

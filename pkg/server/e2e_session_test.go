@@ -208,6 +208,26 @@ func TestSessionLifecycle(t *testing.T) {
 			took := eventually(t, bound, last, "POST", "/api/orders", tok, 200)
 			t.Logf("role change seen by the last replica after %s", took)
 
+			// One leaked token is revoked; a fresh token for the same session works.
+			at := created.GetAccessToken()
+			if _, err := first.admin.RevokeToken(adminCtx(t), &authzv1.RevokeTokenRequest{
+				Subject: "alice", TokenId: at.GetTokenId(), ExpireTime: at.GetExpireTime(),
+			}); err != nil {
+				t.Fatalf("RevokeToken: %v", err)
+			}
+			eventually(t, bound, last, "GET", "/api/orders", tok, 401)
+			refreshed, err := first.admin.RefreshSession(adminCtx(t), &authzv1.RefreshSessionRequest{SessionId: sid})
+			if err != nil {
+				t.Fatalf("RefreshSession: %v", err)
+			}
+			tok = refreshed.GetAccessToken().GetToken()
+			if got := decide(t, last, "POST", "/api/orders", tok); got != 200 {
+				t.Fatalf("refreshed token = %d, want 200 (session still live, roles developer)", got)
+			}
+			if _, err := first.admin.RevokeToken(adminCtx(t), &authzv1.RevokeTokenRequest{Subject: "alice", TokenId: "x"}); status.Code(err) != codes.InvalidArgument {
+				t.Errorf("RevokeToken without expire_time = %v, want InvalidArgument", err)
+			}
+
 			if _, err := first.admin.RevokeSession(adminCtx(t), &authzv1.RevokeSessionRequest{SessionId: sid}); err != nil {
 				t.Fatalf("RevokeSession: %v", err)
 			}

@@ -688,6 +688,108 @@ func (x *RevokeSubjectResponse) GetNotBeforeTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// RevokeTokenRequest names one token by the claims that identify it.
+type RevokeTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// subject is the token's "sub"; required.
+	Subject string `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// token_id is the token's "jti"; required.
+	TokenId string `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	// expire_time is the token's "exp": the denylist entry is kept until
+	// then (a token past it is refused anyway); required, in the future.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeTokenRequest) Reset() {
+	*x = RevokeTokenRequest{}
+	mi := &file_marty_authz_v1_session_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeTokenRequest) ProtoMessage() {}
+
+func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_marty_authz_v1_session_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
+	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RevokeTokenRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *RevokeTokenRequest) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *RevokeTokenRequest) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+// RevokeTokenResponse is empty: the token is refused from now on.
+type RevokeTokenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeTokenResponse) Reset() {
+	*x = RevokeTokenResponse{}
+	mi := &file_marty_authz_v1_session_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeTokenResponse) ProtoMessage() {}
+
+func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_marty_authz_v1_session_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
+func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
+	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{11}
+}
+
 // GetSessionRequest names a session.
 type GetSessionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -699,7 +801,7 @@ type GetSessionRequest struct {
 
 func (x *GetSessionRequest) Reset() {
 	*x = GetSessionRequest{}
-	mi := &file_marty_authz_v1_session_proto_msgTypes[10]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +813,7 @@ func (x *GetSessionRequest) String() string {
 func (*GetSessionRequest) ProtoMessage() {}
 
 func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_marty_authz_v1_session_proto_msgTypes[10]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +826,7 @@ func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionRequest.ProtoReflect.Descriptor instead.
 func (*GetSessionRequest) Descriptor() ([]byte, []int) {
-	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{10}
+	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetSessionRequest) GetSessionId() string {
@@ -745,7 +847,7 @@ type GetSessionResponse struct {
 
 func (x *GetSessionResponse) Reset() {
 	*x = GetSessionResponse{}
-	mi := &file_marty_authz_v1_session_proto_msgTypes[11]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +859,7 @@ func (x *GetSessionResponse) String() string {
 func (*GetSessionResponse) ProtoMessage() {}
 
 func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_marty_authz_v1_session_proto_msgTypes[11]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +872,7 @@ func (x *GetSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSessionResponse.ProtoReflect.Descriptor instead.
 func (*GetSessionResponse) Descriptor() ([]byte, []int) {
-	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{11}
+	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetSessionResponse) GetSession() *Session {
@@ -791,7 +893,7 @@ type ListSessionsRequest struct {
 
 func (x *ListSessionsRequest) Reset() {
 	*x = ListSessionsRequest{}
-	mi := &file_marty_authz_v1_session_proto_msgTypes[12]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -803,7 +905,7 @@ func (x *ListSessionsRequest) String() string {
 func (*ListSessionsRequest) ProtoMessage() {}
 
 func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_marty_authz_v1_session_proto_msgTypes[12]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -816,7 +918,7 @@ func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{12}
+	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListSessionsRequest) GetSubject() string {
@@ -837,7 +939,7 @@ type ListSessionsResponse struct {
 
 func (x *ListSessionsResponse) Reset() {
 	*x = ListSessionsResponse{}
-	mi := &file_marty_authz_v1_session_proto_msgTypes[13]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +951,7 @@ func (x *ListSessionsResponse) String() string {
 func (*ListSessionsResponse) ProtoMessage() {}
 
 func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_marty_authz_v1_session_proto_msgTypes[13]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +964,7 @@ func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{13}
+	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListSessionsResponse) GetSessions() []*Session {
@@ -886,7 +988,7 @@ type SetSessionRolesRequest struct {
 
 func (x *SetSessionRolesRequest) Reset() {
 	*x = SetSessionRolesRequest{}
-	mi := &file_marty_authz_v1_session_proto_msgTypes[14]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +1000,7 @@ func (x *SetSessionRolesRequest) String() string {
 func (*SetSessionRolesRequest) ProtoMessage() {}
 
 func (x *SetSessionRolesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_marty_authz_v1_session_proto_msgTypes[14]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +1013,7 @@ func (x *SetSessionRolesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSessionRolesRequest.ProtoReflect.Descriptor instead.
 func (*SetSessionRolesRequest) Descriptor() ([]byte, []int) {
-	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{14}
+	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetSessionRolesRequest) GetSessionId() string {
@@ -939,7 +1041,7 @@ type SetSessionRolesResponse struct {
 
 func (x *SetSessionRolesResponse) Reset() {
 	*x = SetSessionRolesResponse{}
-	mi := &file_marty_authz_v1_session_proto_msgTypes[15]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -951,7 +1053,7 @@ func (x *SetSessionRolesResponse) String() string {
 func (*SetSessionRolesResponse) ProtoMessage() {}
 
 func (x *SetSessionRolesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_marty_authz_v1_session_proto_msgTypes[15]
+	mi := &file_marty_authz_v1_session_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -964,7 +1066,7 @@ func (x *SetSessionRolesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetSessionRolesResponse.ProtoReflect.Descriptor instead.
 func (*SetSessionRolesResponse) Descriptor() ([]byte, []int) {
-	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{15}
+	return file_marty_authz_v1_session_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SetSessionRolesResponse) GetSession() *Session {
@@ -1035,7 +1137,13 @@ const file_marty_authz_v1_session_proto_rawDesc = "" +
 	"\asubject\x18\x01 \x01(\tR\asubject\"\x86\x01\n" +
 	"\x15RevokeSubjectResponse\x12)\n" +
 	"\x10revoked_sessions\x18\x01 \x01(\x05R\x0frevokedSessions\x12B\n" +
-	"\x0fnot_before_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\rnotBeforeTime\"2\n" +
+	"\x0fnot_before_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\rnotBeforeTime\"\x86\x01\n" +
+	"\x12RevokeTokenRequest\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x19\n" +
+	"\btoken_id\x18\x02 \x01(\tR\atokenId\x12;\n" +
+	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"\x15\n" +
+	"\x13RevokeTokenResponse\"2\n" +
 	"\x11GetSessionRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\"G\n" +
@@ -1050,7 +1158,7 @@ const file_marty_authz_v1_session_proto_rawDesc = "" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x14\n" +
 	"\x05roles\x18\x02 \x03(\tR\x05roles\"L\n" +
 	"\x17SetSessionRolesResponse\x121\n" +
-	"\asession\x18\x01 \x01(\v2\x17.marty.authz.v1.SessionR\asession2\x9f\x05\n" +
+	"\asession\x18\x01 \x01(\v2\x17.marty.authz.v1.SessionR\asession2\xf7\x05\n" +
 	"\x0eSessionService\x12\\\n" +
 	"\rCreateSession\x12$.marty.authz.v1.CreateSessionRequest\x1a%.marty.authz.v1.CreateSessionResponse\x12_\n" +
 	"\x0eRefreshSession\x12%.marty.authz.v1.RefreshSessionRequest\x1a&.marty.authz.v1.RefreshSessionResponse\x12\\\n" +
@@ -1059,7 +1167,8 @@ const file_marty_authz_v1_session_proto_rawDesc = "" +
 	"\n" +
 	"GetSession\x12!.marty.authz.v1.GetSessionRequest\x1a\".marty.authz.v1.GetSessionResponse\x12Y\n" +
 	"\fListSessions\x12#.marty.authz.v1.ListSessionsRequest\x1a$.marty.authz.v1.ListSessionsResponse\x12b\n" +
-	"\x0fSetSessionRoles\x12&.marty.authz.v1.SetSessionRolesRequest\x1a'.marty.authz.v1.SetSessionRolesResponseB<Z:github.com/martyedge/security/proto/marty/authz/v1;authzv1b\x06proto3"
+	"\x0fSetSessionRoles\x12&.marty.authz.v1.SetSessionRolesRequest\x1a'.marty.authz.v1.SetSessionRolesResponse\x12V\n" +
+	"\vRevokeToken\x12\".marty.authz.v1.RevokeTokenRequest\x1a#.marty.authz.v1.RevokeTokenResponseB<Z:github.com/martyedge/security/proto/marty/authz/v1;authzv1b\x06proto3"
 
 var (
 	file_marty_authz_v1_session_proto_rawDescOnce sync.Once
@@ -1073,7 +1182,7 @@ func file_marty_authz_v1_session_proto_rawDescGZIP() []byte {
 	return file_marty_authz_v1_session_proto_rawDescData
 }
 
-var file_marty_authz_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_marty_authz_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_marty_authz_v1_session_proto_goTypes = []any{
 	(*Session)(nil),                 // 0: marty.authz.v1.Session
 	(*AccessToken)(nil),             // 1: marty.authz.v1.AccessToken
@@ -1085,55 +1194,60 @@ var file_marty_authz_v1_session_proto_goTypes = []any{
 	(*RevokeSessionResponse)(nil),   // 7: marty.authz.v1.RevokeSessionResponse
 	(*RevokeSubjectRequest)(nil),    // 8: marty.authz.v1.RevokeSubjectRequest
 	(*RevokeSubjectResponse)(nil),   // 9: marty.authz.v1.RevokeSubjectResponse
-	(*GetSessionRequest)(nil),       // 10: marty.authz.v1.GetSessionRequest
-	(*GetSessionResponse)(nil),      // 11: marty.authz.v1.GetSessionResponse
-	(*ListSessionsRequest)(nil),     // 12: marty.authz.v1.ListSessionsRequest
-	(*ListSessionsResponse)(nil),    // 13: marty.authz.v1.ListSessionsResponse
-	(*SetSessionRolesRequest)(nil),  // 14: marty.authz.v1.SetSessionRolesRequest
-	(*SetSessionRolesResponse)(nil), // 15: marty.authz.v1.SetSessionRolesResponse
-	nil,                             // 16: marty.authz.v1.Session.AttributesEntry
-	nil,                             // 17: marty.authz.v1.CreateSessionRequest.AttributesEntry
-	(*timestamppb.Timestamp)(nil),   // 18: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),     // 19: google.protobuf.Duration
+	(*RevokeTokenRequest)(nil),      // 10: marty.authz.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),     // 11: marty.authz.v1.RevokeTokenResponse
+	(*GetSessionRequest)(nil),       // 12: marty.authz.v1.GetSessionRequest
+	(*GetSessionResponse)(nil),      // 13: marty.authz.v1.GetSessionResponse
+	(*ListSessionsRequest)(nil),     // 14: marty.authz.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),    // 15: marty.authz.v1.ListSessionsResponse
+	(*SetSessionRolesRequest)(nil),  // 16: marty.authz.v1.SetSessionRolesRequest
+	(*SetSessionRolesResponse)(nil), // 17: marty.authz.v1.SetSessionRolesResponse
+	nil,                             // 18: marty.authz.v1.Session.AttributesEntry
+	nil,                             // 19: marty.authz.v1.CreateSessionRequest.AttributesEntry
+	(*timestamppb.Timestamp)(nil),   // 20: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),     // 21: google.protobuf.Duration
 }
 var file_marty_authz_v1_session_proto_depIdxs = []int32{
-	18, // 0: marty.authz.v1.Session.create_time:type_name -> google.protobuf.Timestamp
-	18, // 1: marty.authz.v1.Session.last_seen_time:type_name -> google.protobuf.Timestamp
-	19, // 2: marty.authz.v1.Session.idle_timeout:type_name -> google.protobuf.Duration
-	18, // 3: marty.authz.v1.Session.expire_time:type_name -> google.protobuf.Timestamp
-	16, // 4: marty.authz.v1.Session.attributes:type_name -> marty.authz.v1.Session.AttributesEntry
-	18, // 5: marty.authz.v1.AccessToken.issue_time:type_name -> google.protobuf.Timestamp
-	18, // 6: marty.authz.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
-	19, // 7: marty.authz.v1.CreateSessionRequest.lifetime:type_name -> google.protobuf.Duration
-	19, // 8: marty.authz.v1.CreateSessionRequest.idle_timeout:type_name -> google.protobuf.Duration
-	17, // 9: marty.authz.v1.CreateSessionRequest.attributes:type_name -> marty.authz.v1.CreateSessionRequest.AttributesEntry
+	20, // 0: marty.authz.v1.Session.create_time:type_name -> google.protobuf.Timestamp
+	20, // 1: marty.authz.v1.Session.last_seen_time:type_name -> google.protobuf.Timestamp
+	21, // 2: marty.authz.v1.Session.idle_timeout:type_name -> google.protobuf.Duration
+	20, // 3: marty.authz.v1.Session.expire_time:type_name -> google.protobuf.Timestamp
+	18, // 4: marty.authz.v1.Session.attributes:type_name -> marty.authz.v1.Session.AttributesEntry
+	20, // 5: marty.authz.v1.AccessToken.issue_time:type_name -> google.protobuf.Timestamp
+	20, // 6: marty.authz.v1.AccessToken.expire_time:type_name -> google.protobuf.Timestamp
+	21, // 7: marty.authz.v1.CreateSessionRequest.lifetime:type_name -> google.protobuf.Duration
+	21, // 8: marty.authz.v1.CreateSessionRequest.idle_timeout:type_name -> google.protobuf.Duration
+	19, // 9: marty.authz.v1.CreateSessionRequest.attributes:type_name -> marty.authz.v1.CreateSessionRequest.AttributesEntry
 	0,  // 10: marty.authz.v1.CreateSessionResponse.session:type_name -> marty.authz.v1.Session
 	1,  // 11: marty.authz.v1.CreateSessionResponse.access_token:type_name -> marty.authz.v1.AccessToken
 	0,  // 12: marty.authz.v1.RefreshSessionResponse.session:type_name -> marty.authz.v1.Session
 	1,  // 13: marty.authz.v1.RefreshSessionResponse.access_token:type_name -> marty.authz.v1.AccessToken
-	18, // 14: marty.authz.v1.RevokeSubjectResponse.not_before_time:type_name -> google.protobuf.Timestamp
-	0,  // 15: marty.authz.v1.GetSessionResponse.session:type_name -> marty.authz.v1.Session
-	0,  // 16: marty.authz.v1.ListSessionsResponse.sessions:type_name -> marty.authz.v1.Session
-	0,  // 17: marty.authz.v1.SetSessionRolesResponse.session:type_name -> marty.authz.v1.Session
-	2,  // 18: marty.authz.v1.SessionService.CreateSession:input_type -> marty.authz.v1.CreateSessionRequest
-	4,  // 19: marty.authz.v1.SessionService.RefreshSession:input_type -> marty.authz.v1.RefreshSessionRequest
-	6,  // 20: marty.authz.v1.SessionService.RevokeSession:input_type -> marty.authz.v1.RevokeSessionRequest
-	8,  // 21: marty.authz.v1.SessionService.RevokeSubject:input_type -> marty.authz.v1.RevokeSubjectRequest
-	10, // 22: marty.authz.v1.SessionService.GetSession:input_type -> marty.authz.v1.GetSessionRequest
-	12, // 23: marty.authz.v1.SessionService.ListSessions:input_type -> marty.authz.v1.ListSessionsRequest
-	14, // 24: marty.authz.v1.SessionService.SetSessionRoles:input_type -> marty.authz.v1.SetSessionRolesRequest
-	3,  // 25: marty.authz.v1.SessionService.CreateSession:output_type -> marty.authz.v1.CreateSessionResponse
-	5,  // 26: marty.authz.v1.SessionService.RefreshSession:output_type -> marty.authz.v1.RefreshSessionResponse
-	7,  // 27: marty.authz.v1.SessionService.RevokeSession:output_type -> marty.authz.v1.RevokeSessionResponse
-	9,  // 28: marty.authz.v1.SessionService.RevokeSubject:output_type -> marty.authz.v1.RevokeSubjectResponse
-	11, // 29: marty.authz.v1.SessionService.GetSession:output_type -> marty.authz.v1.GetSessionResponse
-	13, // 30: marty.authz.v1.SessionService.ListSessions:output_type -> marty.authz.v1.ListSessionsResponse
-	15, // 31: marty.authz.v1.SessionService.SetSessionRoles:output_type -> marty.authz.v1.SetSessionRolesResponse
-	25, // [25:32] is the sub-list for method output_type
-	18, // [18:25] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	20, // 14: marty.authz.v1.RevokeSubjectResponse.not_before_time:type_name -> google.protobuf.Timestamp
+	20, // 15: marty.authz.v1.RevokeTokenRequest.expire_time:type_name -> google.protobuf.Timestamp
+	0,  // 16: marty.authz.v1.GetSessionResponse.session:type_name -> marty.authz.v1.Session
+	0,  // 17: marty.authz.v1.ListSessionsResponse.sessions:type_name -> marty.authz.v1.Session
+	0,  // 18: marty.authz.v1.SetSessionRolesResponse.session:type_name -> marty.authz.v1.Session
+	2,  // 19: marty.authz.v1.SessionService.CreateSession:input_type -> marty.authz.v1.CreateSessionRequest
+	4,  // 20: marty.authz.v1.SessionService.RefreshSession:input_type -> marty.authz.v1.RefreshSessionRequest
+	6,  // 21: marty.authz.v1.SessionService.RevokeSession:input_type -> marty.authz.v1.RevokeSessionRequest
+	8,  // 22: marty.authz.v1.SessionService.RevokeSubject:input_type -> marty.authz.v1.RevokeSubjectRequest
+	12, // 23: marty.authz.v1.SessionService.GetSession:input_type -> marty.authz.v1.GetSessionRequest
+	14, // 24: marty.authz.v1.SessionService.ListSessions:input_type -> marty.authz.v1.ListSessionsRequest
+	16, // 25: marty.authz.v1.SessionService.SetSessionRoles:input_type -> marty.authz.v1.SetSessionRolesRequest
+	10, // 26: marty.authz.v1.SessionService.RevokeToken:input_type -> marty.authz.v1.RevokeTokenRequest
+	3,  // 27: marty.authz.v1.SessionService.CreateSession:output_type -> marty.authz.v1.CreateSessionResponse
+	5,  // 28: marty.authz.v1.SessionService.RefreshSession:output_type -> marty.authz.v1.RefreshSessionResponse
+	7,  // 29: marty.authz.v1.SessionService.RevokeSession:output_type -> marty.authz.v1.RevokeSessionResponse
+	9,  // 30: marty.authz.v1.SessionService.RevokeSubject:output_type -> marty.authz.v1.RevokeSubjectResponse
+	13, // 31: marty.authz.v1.SessionService.GetSession:output_type -> marty.authz.v1.GetSessionResponse
+	15, // 32: marty.authz.v1.SessionService.ListSessions:output_type -> marty.authz.v1.ListSessionsResponse
+	17, // 33: marty.authz.v1.SessionService.SetSessionRoles:output_type -> marty.authz.v1.SetSessionRolesResponse
+	11, // 34: marty.authz.v1.SessionService.RevokeToken:output_type -> marty.authz.v1.RevokeTokenResponse
+	27, // [27:35] is the sub-list for method output_type
+	19, // [19:27] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_marty_authz_v1_session_proto_init() }
@@ -1147,7 +1261,7 @@ func file_marty_authz_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_marty_authz_v1_session_proto_rawDesc), len(file_marty_authz_v1_session_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

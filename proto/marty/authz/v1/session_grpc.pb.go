@@ -37,6 +37,7 @@ const (
 	SessionService_GetSession_FullMethodName      = "/marty.authz.v1.SessionService/GetSession"
 	SessionService_ListSessions_FullMethodName    = "/marty.authz.v1.SessionService/ListSessions"
 	SessionService_SetSessionRoles_FullMethodName = "/marty.authz.v1.SessionService/SetSessionRoles"
+	SessionService_RevokeToken_FullMethodName     = "/marty.authz.v1.SessionService/RevokeToken"
 )
 
 // SessionServiceClient is the client API for SessionService service.
@@ -74,6 +75,10 @@ type SessionServiceClient interface {
 	// session's existing tokens at once (the session's roles are
 	// authoritative); tokens minted later also carry them.
 	SetSessionRoles(ctx context.Context, in *SetSessionRolesRequest, opts ...grpc.CallOption) (*SetSessionRolesResponse, error)
+	// RevokeToken refuses one token (by its "jti") until it expires, whoever
+	// issued it, while the subject's other tokens and sessions stay valid:
+	// for a single leaked token.
+	RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error)
 }
 
 type sessionServiceClient struct {
@@ -154,6 +159,16 @@ func (c *sessionServiceClient) SetSessionRoles(ctx context.Context, in *SetSessi
 	return out, nil
 }
 
+func (c *sessionServiceClient) RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeTokenResponse)
+	err := c.cc.Invoke(ctx, SessionService_RevokeToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SessionServiceServer is the server API for SessionService service.
 // All implementations must embed UnimplementedSessionServiceServer
 // for forward compatibility.
@@ -189,6 +204,10 @@ type SessionServiceServer interface {
 	// session's existing tokens at once (the session's roles are
 	// authoritative); tokens minted later also carry them.
 	SetSessionRoles(context.Context, *SetSessionRolesRequest) (*SetSessionRolesResponse, error)
+	// RevokeToken refuses one token (by its "jti") until it expires, whoever
+	// issued it, while the subject's other tokens and sessions stay valid:
+	// for a single leaked token.
+	RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }
 
@@ -219,6 +238,9 @@ func (UnimplementedSessionServiceServer) ListSessions(context.Context, *ListSess
 }
 func (UnimplementedSessionServiceServer) SetSessionRoles(context.Context, *SetSessionRolesRequest) (*SetSessionRolesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetSessionRoles not implemented")
+}
+func (UnimplementedSessionServiceServer) RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevokeToken not implemented")
 }
 func (UnimplementedSessionServiceServer) mustEmbedUnimplementedSessionServiceServer() {}
 func (UnimplementedSessionServiceServer) testEmbeddedByValue()                        {}
@@ -367,6 +389,24 @@ func _SessionService_SetSessionRoles_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_RevokeToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).RevokeToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_RevokeToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).RevokeToken(ctx, req.(*RevokeTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SessionService_ServiceDesc is the grpc.ServiceDesc for SessionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -401,6 +441,10 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetSessionRoles",
 			Handler:    _SessionService_SetSessionRoles_Handler,
+		},
+		{
+			MethodName: "RevokeToken",
+			Handler:    _SessionService_RevokeToken_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
