@@ -31,12 +31,15 @@ type IdentityHeaders struct {
 	Principal string
 }
 
-// DefaultIdentityHeaders are the header names used when none are configured.
-var DefaultIdentityHeaders = IdentityHeaders{
-	Subject:   "x-user-id",
-	Roles:     "x-user-roles",
-	Tenant:    "x-user-tenant",
-	Principal: "x-client-principal",
+// DefaultIdentityHeaders returns the header names used when none are
+// configured.
+func DefaultIdentityHeaders() IdentityHeaders {
+	return IdentityHeaders{
+		Subject:   "x-user-id",
+		Roles:     "x-user-roles",
+		Tenant:    "x-user-tenant",
+		Principal: "x-client-principal",
+	}
 }
 
 // Options configure a Service.
@@ -98,7 +101,7 @@ func NewService(o Options) (*Service, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Headers == (IdentityHeaders{}) {
-		o.Headers = DefaultIdentityHeaders
+		o.Headers = DefaultIdentityHeaders()
 	}
 	if o.Realm == "" {
 		o.Realm = "api"
