@@ -13,6 +13,7 @@ import (
 
 	"github.com/martyedge/security/internal/yamlx"
 	"github.com/martyedge/security/pkg/admin"
+	"github.com/martyedge/security/pkg/authz"
 	"github.com/martyedge/security/pkg/session"
 	"github.com/martyedge/security/pkg/token"
 )
@@ -193,10 +194,11 @@ func (c *Config) setDefaults() {
 	if c.Sessions.Timeout == 0 {
 		c.Sessions.Timeout = 50 * time.Millisecond
 	}
-	def(&c.Authz.IdentityHeaders.Subject, "x-user-id")
-	def(&c.Authz.IdentityHeaders.Roles, "x-user-roles")
-	def(&c.Authz.IdentityHeaders.Tenant, "x-user-tenant")
-	def(&c.Authz.IdentityHeaders.Principal, "x-client-principal")
+	ih := authz.DefaultIdentityHeaders()
+	def(&c.Authz.IdentityHeaders.Subject, ih.Subject)
+	def(&c.Authz.IdentityHeaders.Roles, ih.Roles)
+	def(&c.Authz.IdentityHeaders.Tenant, ih.Tenant)
+	def(&c.Authz.IdentityHeaders.Principal, ih.Principal)
 	if c.GRPC.MaxRecvBytes == 0 {
 		c.GRPC.MaxRecvBytes = 4 << 20
 	}
