@@ -197,7 +197,12 @@ func (s *Service) authenticate(ctx context.Context, pol *rbac.Policy, r request,
 		}
 		d.Identity, d.Roles, d.Tenant = id, id.Roles, id.Tenant
 		if s.opts.Sessions != nil {
-			return s.checkSession(ctx, pol, id, d)
+			if den := s.checkSession(ctx, pol, id, d); den != nil {
+				// Not authenticated after all: a shadow allow must not
+				// pass the token's identity or roles upstream.
+				d.Identity, d.Roles, d.Tenant, d.SessionID = nil, nil, "", ""
+				return den
+			}
 		}
 		return nil
 	}

@@ -21,6 +21,7 @@ func TestSessions(t *testing.T) {
 	withStore := withOptions(func(o *authz.Options) { o.Sessions = store })
 	f := newFixture(t, k, withStore)
 	required := newFixture(t, k, withStore, withPolicy("policy-sessions.yaml"))
+	shadow := newFixture(t, k, withStore, withShadow())
 	ctx := t.Context()
 
 	newSession := func(subject string, roles ...string) *session.Session {
@@ -83,6 +84,12 @@ func TestSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect(check(f, "GET", "/api/orders", aliceTok), http.StatusUnauthorized, "session has expired or been revoked")
+		// In shadow mode the request passes, but not with the token's
+		// identity: it claims admin, and the session that vouched for it is gone.
+		r := check(shadow, "GET", "/api/orders", aliceTok)
+		if !r.allowed || r.headers["x-user-id"] != "" || r.headers["x-user-roles"] != "" {
+			t.Errorf("shadow allow of a revoked session: allowed=%v headers=%v, want allowed without identity headers", r.allowed, r.headers)
+		}
 	})
 	t.Run("another subject's session id", func(t *testing.T) {
 		bob := newSession("bob", "admin")
