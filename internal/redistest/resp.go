@@ -20,10 +20,21 @@ const commandTimeout = 2 * time.Second
 // minimal RESP2 client: the harness must not depend on the client under
 // test to tell whether a server is up.
 func command(ctx context.Context, addr string, args ...string) (string, error) {
+	return roundTrip(ctx, addr, args, readReply)
+}
+
+// commandList is command for a reply that is an array of such replies (nil
+// for a null array), e.g. SENTINEL get-master-addr-by-name.
+func commandList(ctx context.Context, addr string, args ...string) ([]string, error) {
+	return roundTrip(ctx, addr, args, readArray)
+}
+
+func roundTrip[T any](ctx context.Context, addr string, args []string, read func(*bufio.Reader) (T, error)) (T, error) {
+	var zero T
 	d := net.Dialer{Timeout: commandTimeout}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return "", err
+		return zero, err
 	}
 	defer conn.Close()
 	deadline := time.Now().Add(commandTimeout)
@@ -31,7 +42,7 @@ func command(ctx context.Context, addr string, args ...string) (string, error) {
 		deadline = d
 	}
 	if err := conn.SetDeadline(deadline); err != nil {
-		return "", err
+		return zero, err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d\r\n", len(args))
@@ -39,9 +50,37 @@ func command(ctx context.Context, addr string, args ...string) (string, error) {
 		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
 	}
 	if _, err := io.WriteString(conn, b.String()); err != nil {
-		return "", err
+		return zero, err
 	}
-	return readReply(bufio.NewReader(conn))
+	return read(bufio.NewReader(conn))
+}
+
+func readArray(r *bufio.Reader) ([]string, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	if strings.HasPrefix(line, "-") {
+		return nil, fmt.Errorf("redis error: %s", line[1:])
+	}
+	if !strings.HasPrefix(line, "*") {
+		return nil, fmt.Errorf("want an array reply, got %q", line)
+	}
+	n, err := strconv.Atoi(line[1:])
+	if err != nil || n < -1 {
+		return nil, fmt.Errorf("bad array reply %q", line)
+	}
+	if n == -1 {
+		return nil, nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		if out[i], err = readReply(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func readReply(r *bufio.Reader) (string, error) {

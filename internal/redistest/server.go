@@ -1,6 +1,7 @@
 // Package redistest runs real redis-server processes for tests: a single
-// node (Start) or a Redis Cluster (StartCluster), each on free loopback
-// ports, without persistence, stopped in t.Cleanup.
+// node (Start), a Redis Cluster (StartCluster) or a master watched by
+// Sentinels (StartSentinel), each on free loopback ports, without
+// persistence, stopped in t.Cleanup.
 //
 // It needs redis-server and redis-cli on PATH; scripts/test.sh installs
 // them on Debian.
@@ -40,6 +41,9 @@ type Server struct {
 	bin     string
 	dir     string
 	cluster bool
+	// sentinelConf is the config file of a Sentinel (redis-server
+	// --sentinel); empty for a data node.
+	sentinelConf string
 
 	mu      sync.Mutex
 	port    int
@@ -167,6 +171,10 @@ func (s *Server) args() []string {
 		"--daemonize", "no",
 		"--logfile", "",
 		"--loglevel", "warning",
+	}
+	if s.sentinelConf != "" {
+		// Sentinel wants its config file first, and rewrites it.
+		a = append([]string{s.sentinelConf, "--sentinel"}, a...)
 	}
 	if s.cluster {
 		a = append(a,
