@@ -241,5 +241,6 @@ func (c *Config) resolvePaths(dir string) {
 		abs(&t.ClientCAFile)
 	}
 	abs(&c.Sessions.Redis.PasswordFile)
+	abs(&c.Sessions.Redis.SentinelPasswordFile)
 	abs(&c.Sessions.Redis.TLS.CAFile)
 }

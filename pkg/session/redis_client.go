@@ -40,15 +40,13 @@ func (c *RedisConfig) universalOptions() (*redis.UniversalOptions, error) {
 		DisableIdentity:          true,
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	}
-	if c.PasswordFile != "" {
-		b, err := os.ReadFile(c.PasswordFile)
-		if err != nil {
-			return nil, &FieldError{Field: "password_file", Msg: err.Error()}
-		}
-		o.Password = strings.TrimRight(string(b), "\r\n")
-		if o.Password == "" {
-			return nil, &FieldError{Field: "password_file", Msg: fmt.Sprintf("%s is empty", c.PasswordFile)}
-		}
+	var err error
+	if o.Password, err = readSecret("password_file", c.PasswordFile); err != nil {
+		return nil, err
+	}
+	o.SentinelUsername = c.SentinelUsername
+	if o.SentinelPassword, err = readSecret("sentinel_password_file", c.SentinelPasswordFile); err != nil {
+		return nil, err
 	}
 	if c.TLS.Enabled {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12}
@@ -66,6 +64,23 @@ func (c *RedisConfig) universalOptions() (*redis.UniversalOptions, error) {
 		o.TLSConfig = tc
 	}
 	return o, nil
+}
+
+// readSecret reads a one-line secret file ("" when path is empty); errors
+// name the field.
+func readSecret(field, path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", &FieldError{Field: field, Msg: err.Error()}
+	}
+	secret := strings.TrimRight(string(b), "\r\n")
+	if secret == "" {
+		return "", &FieldError{Field: field, Msg: fmt.Sprintf("%s is empty", path)}
+	}
+	return secret, nil
 }
 
 // unavailable wraps a go-redis error (network, timeout, closed client,

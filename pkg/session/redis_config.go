@@ -46,6 +46,10 @@ type RedisConfig struct {
 	Username string `yaml:"username"`
 	// PasswordFile holds the password (one line, trailing newline ignored).
 	PasswordFile string `yaml:"password_file"`
+	// SentinelUsername and SentinelPasswordFile authenticate to the
+	// Sentinels themselves (with MasterName), when they require it.
+	SentinelUsername     string `yaml:"sentinel_username"`
+	SentinelPasswordFile string `yaml:"sentinel_password_file"`
 	// DB is the database number (single node and Sentinel only).
 	DB int `yaml:"db"`
 	// KeyPrefix starts every key (default "marty"); no braces, spaces or
@@ -107,6 +111,12 @@ func (c *RedisConfig) Validate() error {
 	}
 	if c.cluster() && c.DB != 0 {
 		errs.add("db", "must be 0 with Redis Cluster (several addrs and no master_name), got %d", c.DB)
+	}
+	if c.MasterName == "" && c.SentinelUsername != "" {
+		errs.add("sentinel_username", "only used with master_name (Sentinel)")
+	}
+	if c.MasterName == "" && c.SentinelPasswordFile != "" {
+		errs.add("sentinel_password_file", "only used with master_name (Sentinel)")
 	}
 	if c.DB < 0 {
 		errs.add("db", "must not be negative, got %d", c.DB)

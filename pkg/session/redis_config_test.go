@@ -58,6 +58,8 @@ func TestRedisConfigValidateErrors(t *testing.T) {
 		{"bad retries", session.RedisConfig{Addrs: []string{"a:1"}, MaxRetries: -2}, []string{"max_retries"}},
 		{"no retries is fine", session.RedisConfig{Addrs: []string{"a:1"}, MaxRetries: -1}, nil},
 		{"ca file without tls", session.RedisConfig{Addrs: []string{"a:1"}, TLS: session.RedisTLSConfig{CAFile: "ca.pem"}}, []string{"tls.ca_file"}},
+		{"sentinel credentials without sentinel", session.RedisConfig{Addrs: []string{"a:1"}, SentinelUsername: "u", SentinelPasswordFile: "p"}, []string{"sentinel_username", "sentinel_password_file"}},
+		{"sentinel credentials with sentinel", session.RedisConfig{Addrs: []string{"a:1"}, MasterName: "m", SentinelUsername: "u", SentinelPasswordFile: "p"}, nil},
 		{"several at once", session.RedisConfig{ReadTimeout: -1, PoolSize: -1}, []string{"addrs", "read_timeout", "pool_size"}},
 	}
 	for _, tc := range tests {
@@ -137,6 +139,7 @@ func TestNewRedisStoreFileErrors(t *testing.T) {
 	}{
 		{"missing password file", session.RedisConfig{PasswordFile: filepath.Join(dir, "nope")}, "password_file"},
 		{"empty password file", session.RedisConfig{PasswordFile: empty}, "password_file"},
+		{"missing sentinel password file", session.RedisConfig{MasterName: "m", SentinelPasswordFile: filepath.Join(dir, "nope")}, "sentinel_password_file"},
 		{"missing ca file", session.RedisConfig{TLS: session.RedisTLSConfig{Enabled: true, CAFile: filepath.Join(dir, "nope")}}, "tls.ca_file"},
 		{"ca file without certificates", session.RedisConfig{TLS: session.RedisTLSConfig{Enabled: true, CAFile: notPEM}}, "tls.ca_file"},
 	}
