@@ -143,8 +143,13 @@ func Compare(ctx context.Context, o Options, w io.Writer) (Report, error) {
 	if rep.Noop.ServerCPU > 0 {
 		fmt.Fprintf(w, "  server CPU per Check extauthz/no-op: %.2f\n", float64(rep.Real.ServerCPU)/float64(rep.Noop.ServerCPU))
 	}
-	if rep.Real.Denied > 0 || rep.Real.Errors > 0 {
+	// A few denials under load are a finding (a session lookup that
+	// overran its timeout answers 503) and are printed; more than 1% means
+	// the run did not measure the allow path at all.
+	if bad := rep.Real.Denied + rep.Real.Errors; bad*100 > rep.Real.Requests {
 		return rep, fmt.Errorf("the allow path was not exercised: %d denied, %d errors (first: %s)", rep.Real.Denied, rep.Real.Errors, rep.Real.FirstError)
+	} else if bad > 0 {
+		fmt.Fprintf(w, "  note: %d of %d Checks were denied or failed under load\n", bad, rep.Real.Requests)
 	}
 
 	half := rep.Real.RPS() / 2

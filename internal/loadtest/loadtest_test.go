@@ -64,6 +64,9 @@ func TestCompareWithRedisSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Budgets for -race on a shared machine, not for production.
+	cfg.Sessions.Timeout = time.Second
+	cfg.Sessions.Redis.ReadTimeout, cfg.Sessions.Redis.WriteTimeout = time.Second, time.Second
 	var out strings.Builder
 	rep, err := loadtest.Compare(t.Context(), loadtest.Options{
 		Config: cfg, Roles: []string{"viewer"}, Permission: "orders:read", RedisAddr: redis.Addr(),
