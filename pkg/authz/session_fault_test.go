@@ -27,12 +27,16 @@ func TestSessionStoreFaults(t *testing.T) {
 	k := newKeys(t)
 	redis := redistest.Start(t)
 	proxy := redistest.NewDelayProxy(t, redis.Addr())
-	store, err := session.NewRedisStore(t.Context(), session.RedisConfig{Addrs: []string{proxy.Addr()}})
+	// Budgets sized for -race on a shared 2-core machine; the injected
+	// delay (1s) is far beyond them, which is what the test is about.
+	store, err := session.NewRedisStore(t.Context(), session.RedisConfig{
+		Addrs: []string{proxy.Addr()}, ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	const timeout = 150 * time.Millisecond
+	const timeout = 400 * time.Millisecond
 	reg := prometheus.NewRegistry()
 	metrics, err := authz.NewMetrics(reg)
 	if err != nil {

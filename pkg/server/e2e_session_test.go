@@ -64,6 +64,7 @@ func sessionConfig(t *testing.T, store string, redisAddrs ...string) *config.Con
 	cfg.Sessions.Store = store
 	cfg.Sessions.Redis.Addrs = redisAddrs
 	cfg.Sessions.Timeout = 500 * time.Millisecond // -race on a busy 2-core machine
+	cfg.Sessions.Redis.ReadTimeout, cfg.Sessions.Redis.WriteTimeout = 400*time.Millisecond, 400*time.Millisecond
 	// Re-validate through the loader's rules (defaults for the new parts).
 	if err := reparse(t, cfg); err != nil {
 		t.Fatal(err)
