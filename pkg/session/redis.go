@@ -35,7 +35,7 @@ func NewRedisStore(ctx context.Context, cfg RedisConfig, opts ...Option) (*Redis
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	uo, err := cfg.universalOptions()
+	uo, err := cfg.UniversalOptions()
 	if err != nil {
 		return nil, err
 	}

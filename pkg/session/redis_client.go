@@ -11,9 +11,12 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
-// universalOptions turns a validated config into go-redis options, reading
-// the password and CA files. Errors name the field.
-func (c *RedisConfig) universalOptions() (*redis.UniversalOptions, error) {
+// UniversalOptions turns a validated config into go-redis options, reading
+// the password and CA files. Errors name the field. Every Redis client of
+// the server (sessions, rate limits) is built from it, so they share the
+// same budgets: timeouts inside Envoy's, one dial per attempt, the
+// caller's deadline bounding every read and write.
+func (c *RedisConfig) UniversalOptions() (*redis.UniversalOptions, error) {
 	o := &redis.UniversalOptions{
 		Addrs:        c.Addrs,
 		MasterName:   c.MasterName,
