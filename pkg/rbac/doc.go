@@ -40,6 +40,30 @@
 //	sessions:                 # optional; server-side sessions (see below)
 //	  required: true          # a token must name a live session (sid claim)
 //	  optional_for_roles: [service_account]  # ...unless all its roles are listed here
+//	rate_limits:              # optional; schema and meaning in pkg/limits
+//	  per_user:               # enforced by ext_authz per caller
+//	    default: {burst: {requests: 20, per: 1s}, quota: {requests: 10000, per: 24h}}
+//	    roles:                # keys must be roles defined above
+//	      admin: {unlimited: true}
+//	  global:                 # compiled for envoyproxy/ratelimit (cmd/ratelimit-config)
+//	    domain: edge
+//	    rules:
+//	      - name: per-ip
+//	        descriptor: [{remote_address: true}]
+//	        limit: {requests: 50, unit: second}
+//	      - name: orders-per-tenant
+//	        descriptor:
+//	          - route: orders-read   # must be a route defined above
+//	          - metadata: {key: tenant, default: none}
+//	        limit: {requests: 600, unit: minute}
+//
+// The rate_limits section is decoded here and validated by pkg/limits
+// against the policy's roles and routes; its problems are reported like
+// any other, with the rule's name after its index:
+//
+//	policy.yaml:41: rate_limits.global.rules[2](orders-per-tenant).limit.unit: unknown unit "minutes" ...
+//
+// [Policy.RateLimits] hands it out; it does not vary by environment.
 //
 // # Permissions
 //

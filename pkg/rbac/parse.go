@@ -49,6 +49,7 @@ func Parse(filename string, data []byte, environment string) (*Policy, error) {
 	checkServices(p, "services", f.Services, f.Roles)
 	checkEnvironments(p, &f)
 	checkSessions(p, f.Sessions, f.Roles)
+	checkRateLimits(p, f.RateLimits, f.Roles, f.Routes)
 	routes := buildRoutes(p, f.Routes)
 	if err := p.err(); err != nil {
 		return nil, err
@@ -66,5 +67,6 @@ func Parse(filename string, data []byte, environment string) (*Policy, error) {
 		services:    compileServices(f.Services, env.Services),
 		routes:      routes,
 		sessions:    compileSessions(f.Sessions),
+		rateLimits:  f.RateLimits,
 	}, nil
 }

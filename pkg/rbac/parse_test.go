@@ -156,7 +156,7 @@ environments:
 			input: "version: 1\nrole: {}\n",
 			want: []string{
 				`p.yaml: unknown environment "QA": want development, staging or production`,
-				`p.yaml:2: role: unknown field "role" (valid fields: version, roles, services, environments, routes, sessions)`,
+				`p.yaml:2: role: unknown field "role" (valid fields: version, roles, services, environments, routes, sessions, rate_limits)`,
 			},
 			is: ErrUnknownEnvironment,
 		},

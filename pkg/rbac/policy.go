@@ -1,5 +1,7 @@
 package rbac
 
+import "github.com/martyedge/security/pkg/limits"
+
 // Policy is a compiled authorization policy for one environment. It is
 // immutable once returned by Parse and safe for concurrent use.
 type Policy struct {
@@ -13,6 +15,8 @@ type Policy struct {
 	services serviceTable
 	routes   []compiledRoute
 	sessions sessionRule
+
+	rateLimits *limits.Spec
 }
 
 // Version identifies the policy content: "sha256:" followed by the first

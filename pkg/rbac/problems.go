@@ -35,6 +35,16 @@ func (p *problems) addf(field, format string, args ...any) {
 	p.errs = append(p.errs, yamlx.Errorf(p.file, p.root, field, format, args...))
 }
 
+// addAt records a problem whose displayed field differs from the path
+// that locates it (the rate_limits section names rules in its fields).
+func (p *problems) addAt(path, field, msg string) {
+	if len(p.errs) >= yamlx.MaxErrors {
+		p.dropped++
+		return
+	}
+	p.errs = append(p.errs, &yamlx.Error{File: p.file, Line: yamlx.Line(p.root, path), Field: field, Msg: msg})
+}
+
 // add records a problem that has no position in the file.
 func (p *problems) add(err error) {
 	p.errs = append(p.errs, &yamlx.Error{File: p.file, Msg: err.Error(), Err: err})

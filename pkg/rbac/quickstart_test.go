@@ -37,6 +37,19 @@ func TestQuickstart(t *testing.T) {
 					t.Errorf("Allowed(%q, %q) = %v, want %v", c.roles, c.perm, got, c.want)
 				}
 			}
+			rl := p.RateLimits()
+			if rl == nil || rl.PerUser == nil || rl.Global == nil {
+				t.Fatalf("RateLimits() = %+v, want the example's per_user and global parts", rl)
+			}
+			if got := rl.PerUser.Resolve([]string{"developer", "admin"}); !got.Unlimited {
+				t.Errorf("developer+admin per-user limit = %+v, want unlimited", got)
+			}
+			if got := rl.PerUser.Resolve([]string{"viewer"}); got.Quota == nil || got.Quota.Requests != 10000 {
+				t.Errorf("viewer per-user limit = %+v, want the default", got)
+			}
+			if _, err := rl.Global.Plan(); err != nil {
+				t.Errorf("global rate limits: %v", err)
+			}
 			routes := []struct {
 				method, path, want string
 			}{

@@ -1,5 +1,7 @@
 package rbac
 
+import "github.com/martyedge/security/pkg/limits"
+
 // These types mirror the policy file one to one (see the package comment);
 // they are decoded strictly by yamlx and then validated and compiled into a
 // Policy. They never escape the package.
@@ -11,6 +13,7 @@ type policyFile struct {
 	Environments map[string]environmentOverride `yaml:"environments"`
 	Routes       []routeSpec                    `yaml:"routes"`
 	Sessions     *sessionsSpec                  `yaml:"sessions"`
+	RateLimits   *limits.Spec                   `yaml:"rate_limits"`
 }
 
 type roleSpec struct {
