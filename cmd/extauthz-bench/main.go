@@ -29,7 +29,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	cfgPath := flag.String("config", "examples/quickstart/config.yaml", "extauthz configuration (needs authn.signing)")
-	roles := flag.String("roles", "developer", "roles of the minted token")
+	roles := flag.String("roles", "admin", "roles of the minted token (admin is unlimited by the quick-start per-user limits, so the run measures the decision, not 429s)")
 	perm := flag.String("permission", "orders:read", "permission the request requires")
 	workers := flag.Int("concurrency", 32, "concurrent in-flight Checks in the closed loop")
 	conns := flag.Int("conns", 2, "gRPC connections, as Envoy keeps a few per host")

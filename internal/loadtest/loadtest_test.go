@@ -20,7 +20,7 @@ func TestCompare(t *testing.T) {
 	}
 	var out strings.Builder
 	rep, err := loadtest.Compare(t.Context(), loadtest.Options{
-		Config: cfg, Roles: []string{"viewer"}, Permission: "orders:read",
+		Config: cfg, Roles: []string{"admin"}, Permission: "orders:read",
 		Workers: 4, Conns: 2, Warmup: 50 * time.Millisecond, Duration: 300 * time.Millisecond,
 	}, &out)
 	if err != nil {
@@ -69,7 +69,7 @@ func TestCompareWithRedisSessions(t *testing.T) {
 	cfg.Sessions.Redis.ReadTimeout, cfg.Sessions.Redis.WriteTimeout = time.Second, time.Second
 	var out strings.Builder
 	rep, err := loadtest.Compare(t.Context(), loadtest.Options{
-		Config: cfg, Roles: []string{"viewer"}, Permission: "orders:read", RedisAddr: redis.Addr(),
+		Config: cfg, Roles: []string{"admin"}, Permission: "orders:read", RedisAddr: redis.Addr(),
 		Workers: 2, Conns: 1, Warmup: 20 * time.Millisecond, Duration: 200 * time.Millisecond,
 	}, &out)
 	if err != nil {

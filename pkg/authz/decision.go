@@ -3,6 +3,7 @@ package authz
 import (
 	"net/http"
 
+	"github.com/martyedge/security/pkg/ratelimit"
 	"github.com/martyedge/security/pkg/token"
 )
 
@@ -24,6 +25,8 @@ const (
 	ReasonSessionInvalid         = "session_invalid"
 	ReasonSessionRequired        = "session_required"
 	ReasonSessionUnavailable     = "session_store_unavailable"
+	ReasonRateLimited            = "rate_limited"
+	ReasonLimiterUnavailable     = "rate_limiter_unavailable"
 )
 
 // Decision is the outcome of one Check, with everything a log line or an
@@ -58,6 +61,8 @@ type Decision struct {
 	Tenant string
 	// SessionID is the live session the token names, if any.
 	SessionID string
+	// Limit is the per-user rate limit outcome, when the caller was counted.
+	Limit *ratelimit.Result
 
 	denial *denial
 }

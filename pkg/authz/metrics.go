@@ -8,6 +8,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type Metrics struct {
 	checks        *prometheus.CounterVec
 	sessionErrors *prometheus.CounterVec
+	limiterErrors *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -21,8 +22,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "extauthz_session_store_errors_total",
 			Help: "Session lookups that failed (store down or slow), by the fail mode that was applied.",
 		}, []string{"fail_mode"}),
+		limiterErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "extauthz_rate_limiter_errors_total",
+			Help: "Per-user rate limit checks that failed (limiter store down or slow), by the fail mode that was applied.",
+		}, []string{"fail_mode"}),
 	}
-	for _, c := range []prometheus.Collector{m.checks, m.sessionErrors} {
+	for _, c := range []prometheus.Collector{m.checks, m.sessionErrors, m.limiterErrors} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -59,4 +64,21 @@ func (m *Metrics) sessionError(failOpen bool) {
 // ("closed" or "open"), for tests and diagnostics.
 func (m *Metrics) SessionErrors(failMode string) prometheus.Counter {
 	return m.sessionErrors.WithLabelValues(failMode)
+}
+
+func (m *Metrics) limiterError(failClosed bool) {
+	if m == nil {
+		return
+	}
+	mode := "open"
+	if failClosed {
+		mode = "closed"
+	}
+	m.limiterErrors.WithLabelValues(mode).Inc()
+}
+
+// LimiterErrors returns the rate limiter error counter for a fail mode
+// ("open" or "closed"), for tests and diagnostics.
+func (m *Metrics) LimiterErrors(failMode string) prometheus.Counter {
+	return m.limiterErrors.WithLabelValues(failMode)
 }

@@ -84,6 +84,18 @@ func (s *Service) okResponse(d *Decision, roles string) *authv3.OkHttpResponse {
 			ok.HeadersToRemove = append(ok.HeadersToRemove, name)
 		}
 	}
+	if d.Limit != nil {
+		// Response headers for the client: no append flag, so every
+		// Envoy version overwrites (older ones read append=false, newer
+		// ones append_action); an upstream's own x-ratelimit-* values
+		// must not be mixed with ours.
+		for _, h := range limitHeaders(d.Limit) {
+			ok.ResponseHeadersToAdd = append(ok.ResponseHeadersToAdd, &corev3.HeaderValueOption{
+				Header:       &corev3.HeaderValue{Key: h[0], Value: h[1]},
+				AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+			})
+		}
+	}
 	return ok
 }
 
@@ -159,6 +171,10 @@ func (s *Service) denied(d *Decision) *authv3.CheckResponse {
 		headers = append(headers, hdr("www-authenticate", s.challenge(den)))
 	case http.StatusServiceUnavailable:
 		headers = append(headers, hdr("retry-after", retryAfterSeconds))
+	case http.StatusTooManyRequests:
+		for _, h := range limitHeaders(d.Limit) {
+			headers = append(headers, hdr(h[0], h[1]))
+		}
 	}
 	return &authv3.CheckResponse{
 		Status: &rpcstatus.Status{Code: int32(grpcCode(den.status)), Message: den.reason},
@@ -217,6 +233,8 @@ func grpcCode(httpStatus int) codes.Code {
 		return codes.PermissionDenied
 	case http.StatusServiceUnavailable:
 		return codes.Unavailable
+	case http.StatusTooManyRequests:
+		return codes.ResourceExhausted
 	default:
 		return codes.Internal
 	}

@@ -74,6 +74,15 @@ type Options struct {
 	Clock func() time.Time
 	// Metrics, when set, counts decisions and session store errors.
 	Metrics *Metrics
+	// Limiter, when set, applies the policy's per-user rate limits to
+	// authorized requests (rate_limits.per_user).
+	Limiter RateLimiter
+	// LimitTimeout bounds one limiter call (default 50ms).
+	LimitTimeout time.Duration
+	// LimitFailClosed refuses requests (503) when the limiter cannot
+	// answer. The default lets them through: limits protect capacity, and
+	// a counter outage should not become an API outage.
+	LimitFailClosed bool
 }
 
 // Service implements envoy.service.auth.v3.Authorization.
@@ -108,6 +117,9 @@ func NewService(o Options) (*Service, error) {
 	}
 	if o.SessionTimeout <= 0 {
 		o.SessionTimeout = DefaultSessionTimeout
+	}
+	if o.LimitTimeout <= 0 {
+		o.LimitTimeout = DefaultLimitTimeout
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
@@ -169,6 +181,8 @@ func (s *Service) Decide(ctx context.Context, req *authv3.CheckRequest) Decision
 			den = errNoRoute
 		case !pol.Allowed(d.Roles, rq.permission):
 			den = errInsufficientPermission
+		default:
+			den = s.checkLimit(ctx, pol.RateLimits().PerUserLimit(d.Roles), &d)
 		}
 	}
 	if den != nil {

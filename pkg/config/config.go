@@ -33,6 +33,8 @@ type Config struct {
 	Authn    token.Config `yaml:"authn"`
 	Authz    Authz        `yaml:"authz"`
 	Sessions Sessions     `yaml:"sessions"`
+	// RateLimit configures where the policy's per-user limits are counted.
+	RateLimit RateLimit `yaml:"rate_limit"`
 	// Issuing holds the keys this server signs its own session tokens
 	// with (the admin API); its public keys are published at
 	// /.well-known/jwks.json on the admin listener and trusted by the
@@ -115,6 +117,20 @@ type AdminAPI struct {
 	Sessions admin.SessionConfig `yaml:"sessions"`
 }
 
+// RateLimit configures the per-user rate limiter (the limits themselves
+// are in the policy, rate_limits.per_user).
+type RateLimit struct {
+	// Store is "memory" (default: counts are per replica, so with N
+	// replicas a caller gets up to N times its limit) or "redis" (shared).
+	Store string              `yaml:"store"`
+	Redis session.RedisConfig `yaml:"redis"`
+	// FailMode says what a Check does when the limiter cannot answer:
+	// "open" (default) lets it through uncounted, "closed" answers 503.
+	FailMode string `yaml:"fail_mode"`
+	// Timeout bounds one limiter call.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
 // Session store kinds and fail modes.
 const (
 	StoreMemory    = "memory"
@@ -191,6 +207,11 @@ func (c *Config) setDefaults() {
 	def(&c.Sessions.Store, StoreMemory)
 	def(&c.Sessions.FailMode, FailModeClosed)
 	def(&c.AdminAPI.Listen, ":9003")
+	def(&c.RateLimit.Store, StoreMemory)
+	def(&c.RateLimit.FailMode, FailModeOpen)
+	if c.RateLimit.Timeout == 0 {
+		c.RateLimit.Timeout = 50 * time.Millisecond
+	}
 	if c.Sessions.Timeout == 0 {
 		c.Sessions.Timeout = 50 * time.Millisecond
 	}
@@ -242,5 +263,10 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	abs(&c.Sessions.Redis.PasswordFile)
 	abs(&c.Sessions.Redis.SentinelPasswordFile)
+	for _, r := range []*session.RedisConfig{&c.Sessions.Redis, &c.RateLimit.Redis} {
+		abs(&r.TLS.CAFile)
+	}
+	abs(&c.RateLimit.Redis.PasswordFile)
+	abs(&c.RateLimit.Redis.SentinelPasswordFile)
 	abs(&c.Sessions.Redis.TLS.CAFile)
 }

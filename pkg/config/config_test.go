@@ -35,6 +35,9 @@ func TestDefaultsAndPaths(t *testing.T) {
 	if c.Shutdown.Timeout != 15*time.Second {
 		t.Errorf("shutdown.timeout = %s", c.Shutdown.Timeout)
 	}
+	if c.Sessions.FailMode != "closed" || c.RateLimit.FailMode != "open" || c.RateLimit.Store != "memory" {
+		t.Errorf("fail modes: sessions %q (want closed), rate_limit %q (want open), store %q", c.Sessions.FailMode, c.RateLimit.FailMode, c.RateLimit.Store)
+	}
 }
 
 func mustAbs(t *testing.T, p string) string {
@@ -127,6 +130,16 @@ func TestErrors(t *testing.T) {
 			yaml: "policy: p.yaml\n" + issuer,
 			env:  []string{"EXTAUTHZ_LOG_LEVEL=loud"},
 			want: []string{"EXTAUTHZ_LOG_LEVEL (log.level): must be"},
+		},
+		{
+			name: "bad rate limiter settings",
+			yaml: "policy: p.yaml\nrate_limit:\n  store: etcd\n  fail_mode: maybe\n" + issuer,
+			want: []string{"bad.yaml:3: rate_limit.store:", "bad.yaml:4: rate_limit.fail_mode:"},
+		},
+		{
+			name: "redis rate limiter without addresses",
+			yaml: "policy: p.yaml\nrate_limit:\n  store: redis\n" + issuer,
+			want: []string{"rate_limit.redis.addrs"},
 		},
 		{
 			name: "not YAML",

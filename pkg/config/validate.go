@@ -118,20 +118,28 @@ func (c *Config) validateAuthz(v *validator) {
 
 func (c *Config) validateSessions(v *validator) {
 	s := &c.Sessions
-	switch s.Store {
+	v.store("sessions", s.Store, &s.Redis, s.FailMode, s.Timeout)
+	r := &c.RateLimit
+	v.store("rate_limit", r.Store, &r.Redis, r.FailMode, r.Timeout)
+}
+
+// store checks the settings shared by the session store and the rate
+// limiter: the kind, its Redis connection, the fail mode and the timeout.
+func (v *validator) store(prefix, kind string, redis *session.RedisConfig, failMode string, timeout time.Duration) {
+	switch kind {
 	case StoreMemory:
 	case StoreRedis:
-		if err := s.Redis.Validate(); err != nil {
-			v.nested("sessions.redis", err)
+		if err := redis.Validate(); err != nil {
+			v.nested(prefix+".redis", err)
 		}
 	default:
-		v.fail("sessions.store", "must be %s or %s, got %q", StoreMemory, StoreRedis, s.Store)
+		v.fail(prefix+".store", "must be %s or %s, got %q", StoreMemory, StoreRedis, kind)
 	}
-	if s.FailMode != FailModeClosed && s.FailMode != FailModeOpen {
-		v.fail("sessions.fail_mode", "must be %s or %s, got %q", FailModeClosed, FailModeOpen, s.FailMode)
+	if failMode != FailModeClosed && failMode != FailModeOpen {
+		v.fail(prefix+".fail_mode", "must be %s or %s, got %q", FailModeClosed, FailModeOpen, failMode)
 	}
-	if s.Timeout < 0 || s.Timeout > time.Second {
-		v.fail("sessions.timeout", "must be between 0 and 1s (it has to fit inside Envoy's ext_authz timeout), got %s", s.Timeout)
+	if timeout < 0 || timeout > time.Second {
+		v.fail(prefix+".timeout", "must be between 0 and 1s (it has to fit inside Envoy's ext_authz timeout), got %s", timeout)
 	}
 }
 

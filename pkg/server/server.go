@@ -62,6 +62,7 @@ type Server struct {
 	log      *slog.Logger
 	verifier *token.Verifier
 	sessions sessionStore
+	limiter  rateLimiter
 	ring     *token.KeyRing // nil without issuing
 	registry *prometheus.Registry
 	adminAPI *grpc.Server // nil unless admin_api.enabled
@@ -96,12 +97,22 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		ver.Close()
 		return nil, err
 	}
+	limiter, err := newRateLimiter(ctx, cfg.RateLimit, log)
+	if err != nil {
+		ver.Close()
+		_ = store.Close()
+		return nil, err
+	}
+	closeAll := func() {
+		ver.Close()
+		_ = store.Close()
+		_ = limiter.Close()
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics, err := authz.NewMetrics(reg)
 	if err != nil {
-		ver.Close()
-		_ = store.Close()
+		closeAll()
 		return nil, err
 	}
 	svc, err := authz.NewService(authz.Options{
@@ -119,17 +130,19 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		SessionTimeout:  cfg.Sessions.Timeout,
 		SessionFailOpen: cfg.Sessions.FailMode == config.FailModeOpen,
 		Metrics:         metrics,
+
+		Limiter:         limiter,
+		LimitTimeout:    cfg.RateLimit.Timeout,
+		LimitFailClosed: cfg.RateLimit.FailMode == config.FailModeClosed,
 	})
 	if err != nil {
-		ver.Close()
-		_ = store.Close()
+		closeAll()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, verifier: ver, sessions: store, ring: ring, authz: svc, health: health.NewServer(), registry: reg}
+	s := &Server{cfg: cfg, log: log, verifier: ver, sessions: store, limiter: limiter, ring: ring, authz: svc, health: health.NewServer(), registry: reg}
 	if cfg.AdminAPI.Enabled {
 		if s.adminAPI, err = newAdminAPI(cfg, store, ring, log); err != nil {
-			ver.Close()
-			_ = store.Close()
+			closeAll()
 			return nil, err
 		}
 	}
@@ -223,6 +236,9 @@ func (s *Server) Serve(ctx context.Context, l Listeners) error {
 	defer func() {
 		if err := s.sessions.Close(); err != nil {
 			s.log.Warn("closing the session store", "error", err)
+		}
+		if err := s.limiter.Close(); err != nil {
+			s.log.Warn("closing the rate limiter", "error", err)
 		}
 	}()
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
