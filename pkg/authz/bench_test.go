@@ -8,6 +8,7 @@ import (
 	"github.com/martyedge/security/internal/envoytest"
 	"github.com/martyedge/security/internal/redistest"
 	"github.com/martyedge/security/pkg/authz"
+	"github.com/martyedge/security/pkg/ratelimit"
 	"github.com/martyedge/security/pkg/session"
 	"github.com/martyedge/security/pkg/token"
 )
@@ -116,4 +117,38 @@ func uncached(tb testing.TB, k *keys) authz.Authenticator {
 	}
 	tb.Cleanup(v.Close)
 	return v
+}
+
+// BenchmarkCheckRateLimit measures the per-user limiter's cost per Check
+// (whole Check in process, cached token, limits high enough never to
+// refuse): no limiter (the baseline of this run), the in-memory limiter,
+// and the Redis limiter (one EVALSHA to a local redis-server).
+func BenchmarkCheckRateLimit(b *testing.B) {
+	k := newKeys(b)
+	redis := redistest.Start(b)
+	rl, err := ratelimit.NewRedisLimiter(b.Context(), session.RedisConfig{Addrs: []string{redis.Addr()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = rl.Close() })
+	ml := ratelimit.NewMemoryLimiter()
+	b.Cleanup(func() { _ = ml.Close() })
+	req := envoytest.Request("GET", "/api/orders/42", envoytest.Bearer(k.sign(b, claims("alice", "viewer"))))
+	for _, tc := range []struct {
+		name    string
+		limiter authz.RateLimiter
+	}{{"no-limiter", nil}, {"memory", ml}, {"redis", rl}} {
+		f := newFixture(b, k, withPolicy("policy-limits-high.yaml"), withOptions(func(o *authz.Options) {
+			o.Limiter, o.LimitTimeout = tc.limiter, time.Second
+		}))
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := f.svc.Check(b.Context(), req)
+				if err != nil || resp.GetStatus().GetCode() != 0 {
+					b.Fatalf("not allowed: %v %v", resp.GetStatus(), err)
+				}
+			}
+		})
+	}
 }
