@@ -17,24 +17,9 @@ import (
 	"github.com/martyedge/security/pkg/session/sessiontest"
 )
 
-// testTimeout replaces the production timeouts in tests that are not
-// about timeouts: a race-detector run on a shared CI machine can stall a
-// round trip for longer than 50 ms.
-const testTimeout = 2 * time.Second
-
-// prefixes gives every store of a test binary its own key prefix, so that
-// stores sharing a server never see each other's keys.
-var prefixes atomic.Int64
-
-func testConfig(addrs ...string) session.RedisConfig {
-	return session.RedisConfig{
-		Addrs:        addrs,
-		KeyPrefix:    fmt.Sprintf("t%d", prefixes.Add(1)),
-		DialTimeout:  testTimeout,
-		ReadTimeout:  testTimeout,
-		WriteTimeout: testTimeout,
-	}
-}
+// testConfig is a client configuration with test timeouts and a key
+// prefix of its own.
+func testConfig(addrs ...string) session.RedisConfig { return redistest.Config(addrs...) }
 
 func newRedis(t testing.TB, cfg session.RedisConfig, opts ...session.Option) *session.RedisStore {
 	t.Helper()
