@@ -80,14 +80,15 @@ func (s *Service) checkLimit(ctx context.Context, l limits.UserLimit, d *Decisio
 
 // limitHeaders are the x-ratelimit-* headers of a decision that was
 // counted: on allow they go to the client with the upstream's response, on
-// a 429 with the denial.
-func limitHeaders(r *ratelimit.Result) [][2]string {
+// a 429 with the denial, which alone also gets Retry-After (a shadow-mode
+// allow over the limit does not tell the client to wait).
+func limitHeaders(r *ratelimit.Result, denied bool) [][2]string {
 	h := [][2]string{
 		{"x-ratelimit-limit", strconv.FormatInt(r.Limit, 10)},
 		{"x-ratelimit-remaining", strconv.FormatInt(r.Remaining, 10)},
 		{"x-ratelimit-reset", strconv.FormatInt(ceilSeconds(r.Reset), 10)},
 	}
-	if !r.Allowed {
+	if denied {
 		h = append(h, [2]string{"retry-after", strconv.FormatInt(max(1, ceilSeconds(r.RetryAfter)), 10)})
 	}
 	return h

@@ -89,7 +89,7 @@ func (s *Service) okResponse(d *Decision, roles string) *authv3.OkHttpResponse {
 		// Envoy version overwrites (older ones read append=false, newer
 		// ones append_action); an upstream's own x-ratelimit-* values
 		// must not be mixed with ours.
-		for _, h := range limitHeaders(d.Limit) {
+		for _, h := range limitHeaders(d.Limit, false) {
 			ok.ResponseHeadersToAdd = append(ok.ResponseHeadersToAdd, &corev3.HeaderValueOption{
 				Header:       &corev3.HeaderValue{Key: h[0], Value: h[1]},
 				AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
@@ -172,7 +172,7 @@ func (s *Service) denied(d *Decision) *authv3.CheckResponse {
 	case http.StatusServiceUnavailable:
 		headers = append(headers, hdr("retry-after", retryAfterSeconds))
 	case http.StatusTooManyRequests:
-		for _, h := range limitHeaders(d.Limit) {
+		for _, h := range limitHeaders(d.Limit, true) {
 			headers = append(headers, hdr(h[0], h[1]))
 		}
 	}
