@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZTIME=${FUZZTIME:-10s}
-STATICCHECK_VERSION=2026.2.2
+# staticcheck 2026.2.2 is module version v0.8.2 (the proxy serves only the v form).
+STATICCHECK_VERSION=v0.8.2
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -25,7 +26,7 @@ go vet ./...
 
 step "staticcheck"
 GOBIN=${GOBIN:-$(go env GOPATH)/bin}
-if ! "$GOBIN/staticcheck" -version 2>/dev/null | grep -q "$STATICCHECK_VERSION"; then
+if ! "$GOBIN/staticcheck" -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
   go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
 fi
 "$GOBIN/staticcheck" ./...
