@@ -54,7 +54,7 @@ type Server struct {
 // process is one run of redis-server.
 type process struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *SyncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // exit status, set before done is closed
 }
@@ -189,7 +189,7 @@ func (s *Server) args() []string {
 
 // run starts the process and waits for PING. A bind failure is errBind.
 func (s *Server) run() error {
-	out := &syncBuffer{}
+	out := &SyncBuffer{}
 	cmd := exec.Command(s.bin, s.args()...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
@@ -246,20 +246,22 @@ func (p *process) stop() {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the writer goroutines of exec.Cmd
-// and a reader.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for the writer goroutines of exec.Cmd
+// and a reader: the output of a process a test starts.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns everything written so far.
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()

@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,7 +141,7 @@ func run(t *testing.T, bin, root, redisAddr string) (string, error) {
 		return "", err
 	}
 	grpcAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
-	out := &syncBuffer{}
+	out := &redistest.SyncBuffer{}
 	cmd := exec.Command(bin)
 	// A clean environment: the service reads ~120 variables, and the
 	// machine running the test must not change what it does.
@@ -230,22 +229,4 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
-}
-
-// syncBuffer is a bytes.Buffer safe for exec.Cmd's writers and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
